@@ -1,0 +1,88 @@
+"""CleanerConfig: every option of the pipeline and its default, documented once."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, kw_only=True)
+class CleanerConfig:
+    """Options of a :class:`~cleaner.pipeline.Cleaner`; frozen, so one config is safe to share.
+
+    Override fields with ``dataclasses.replace(config, threshold=0.7)`` or
+    ``CleanerConfig.from_options(threshold=0.7)``.
+
+    Normalization (see :mod:`cleaner.normalize` for the exact characters):
+
+    - ``nfc`` (True): Unicode NFC composition.
+    - ``remove_invisible`` (True): drop zero-width space, word joiner, BOM, soft hyphen and
+      control characters.
+    - ``normalize_spaces`` (True): tabs and Unicode spaces become one ASCII space, runs
+      collapse, lines are trimmed.
+    - ``collapse_blank_lines`` (True): a run of blank lines becomes one blank line. Leading and
+      trailing blank lines are always dropped.
+
+    Rules:
+
+    - ``builtin_rules`` (True): use the rule files shipped in ``cleaner/data/rules``.
+    - ``rules`` (()): paths of extra rule files in the same TOML format, applied after the
+      shipped ones.
+    - ``langs`` (None): language codes whose phrase lists fill the rules; ``None`` loads every
+      shipped language, which is right when documents are of unknown or mixed language.
+    - ``head_lines`` (5) and ``tail_lines`` (15): how many non-blank lines at the start and the
+      end of a document count as its head and tail, where ``head`` and ``tail`` rules apply.
+
+    Model:
+
+    - ``use_model`` (True): score lines the rules left with the trained line classifier.
+    - ``model_path`` (None): a model file of your own instead of the bundled one; loading a
+      model runs pickle code, so it needs ``trust_model=True``.
+    - ``threshold`` (None): boilerplate probability above which a line is removed; ``None``
+      takes the threshold stored with the model, chosen to keep at least 99% of content
+      lines on held-out data. Raise it to remove less, lower it to remove more.
+    """
+
+    nfc: bool = True
+    remove_invisible: bool = True
+    normalize_spaces: bool = True
+    collapse_blank_lines: bool = True
+    builtin_rules: bool = True
+    rules: tuple[str, ...] = ()
+    langs: tuple[str, ...] | None = None
+    head_lines: int = 5
+    tail_lines: int = 15
+    use_model: bool = True
+    model_path: str | None = None
+    trust_model: bool = False
+    threshold: float | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.rules, (str, bytes)) or not isinstance(self.rules, tuple):
+            object.__setattr__(self, "rules", _as_tuple(self.rules, "rules"))
+        if self.langs is not None and not isinstance(self.langs, tuple):
+            object.__setattr__(self, "langs", _as_tuple(self.langs, "langs"))
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, not {self.threshold}")
+        if self.head_lines < 0 or self.tail_lines < 0:
+            raise ValueError("head_lines and tail_lines must not be negative")
+
+    @classmethod
+    def from_options(cls, base: CleanerConfig | None = None, **options: Any) -> CleanerConfig:
+        """``base`` (or the defaults) with ``options`` replaced; unknown names raise TypeError."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(options) - names)
+        if unknown:
+            raise TypeError(f"unknown cleaner option(s): {', '.join(unknown)}; "
+                            f"known: {', '.join(sorted(names))}")
+        return dataclasses.replace(base or cls(), **options)
+
+
+def _as_tuple(value: Any, name: str) -> tuple[str, ...]:
+    """Accept one path or code, or any iterable of them, as a tuple of strings."""
+    if isinstance(value, bytes):
+        raise TypeError(f"{name} must be str or a sequence of str, not bytes")
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)

@@ -1,0 +1,126 @@
+"""Reading documents and JSON Lines records, and writing results atomically.
+
+No cleaning happens here. Text input is decoded so that nothing is lost: bytes that are not
+valid in the encoding are carried through as lone surrogates (``surrogateescape``) and
+written back unchanged, and they are counted so ``--stats`` can report them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import regex
+
+from cleaner.errors import InputError
+
+STDIO = "-"
+_ESCAPED_BYTE = regex.compile(r"[\udc80-\udcff]")
+
+
+@dataclass(frozen=True)
+class Document:
+    """A decoded text input; ``undecodable`` counts bytes carried through as surrogates."""
+
+    name: str
+    text: str
+    undecodable: int
+    size: int
+
+
+def check_encoding(encoding: str) -> str:
+    """Return the codec's canonical name, or raise InputError for an unknown encoding."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(f"unknown encoding {encoding!r}") from None
+
+
+def read_bytes(name: str) -> bytes:
+    """All bytes of a file, or of standard input for ``-``."""
+    if name == STDIO:
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{name}: is a directory (give -o OUTDIR to clean a folder)") from None
+    except OSError as e:
+        raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
+
+
+def decode(data: bytes, name: str, encoding: str = "utf-8", *,
+           allow_binary: bool = False) -> Document:
+    """Decode ``data``; a UTF-8 byte-order mark is dropped, NUL bytes mean binary input."""
+    if not allow_binary and b"\x00" in data:
+        raise InputError(f"{name}: looks binary (it contains NUL bytes); "
+                         "pass --allow-binary to clean it anyway")
+    if codecs.lookup(encoding).name == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    text = data.decode(encoding, errors="surrogateescape")
+    return Document(name, text, len(_ESCAPED_BYTE.findall(text)), len(data))
+
+
+def encode(text: str, encoding: str = "utf-8") -> bytes:
+    """Encode output text; surrogates from undecodable input become their original bytes."""
+    return text.encode(encoding, errors="surrogateescape")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
+    """Write to a temporary file beside ``path`` and rename it into place on success.
+
+    On any failure (including KeyboardInterrupt) the temporary file is deleted and an
+    existing file at ``path`` is left as it was.
+    """
+    target = Path(path)
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(f"{target}: output folder {str(folder)!r} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise InputError(f"{target}: cannot write: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        if target.exists():
+            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def parse_record(line: bytes, name: str, line_no: int, text_field: str) -> dict[str, Any]:
+    """One JSON Lines record whose ``text_field`` is a string; errors name file and line."""
+    where = f"{name}:{line_no}"
+    try:
+        record = json.loads(line)
+    except UnicodeDecodeError:
+        raise InputError(f"{where}: record is not valid UTF-8") from None
+    except json.JSONDecodeError as e:
+        raise InputError(f"{where}: malformed JSON: {e.msg} (column {e.colno})") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: record is not a JSON object")
+    if text_field not in record:
+        raise InputError(f"{where}: record has no {text_field!r} field")
+    if not isinstance(record[text_field], str):
+        raise InputError(f"{where}: field {text_field!r} is "
+                         f"{type(record[text_field]).__name__}, not a string")
+    return record
+
+
+def dump_record(record: dict[str, Any]) -> bytes:
+    """A record as one JSON line; lone surrogates are written as JSON escapes."""
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")

@@ -1,0 +1,200 @@
+"""Cleaner: runs normalize -> rules -> line model -> smoothing -> assemble on documents.
+
+Each stage is a pure function in its own module; only this one knows their order. Rules
+and the model are loaded once, when a :class:`Cleaner` is built, never at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from cleaner.assemble import assemble
+from cleaner.config import CleanerConfig
+from cleaner.normalize import normalize_text, split_lines
+from cleaner.rules import RuleSet
+from cleaner.types import CleanResult, Decision, Stage
+
+if TYPE_CHECKING:
+    from cleaner.classifier import LineClassifier
+
+
+def _require_str(text: object) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        raise TypeError("cleaner works on str, not bytes: decode first, e.g. "
+                        "data.decode('utf-8', errors='surrogateescape') to carry undecodable "
+                        "bytes through, or with the document's real encoding")
+    raise TypeError(f"cleaner works on str, not {type(text).__name__}")
+
+
+@dataclass
+class _Verdict:
+    """Why a line was removed, or the last model view of a kept line."""
+
+    stage: Stage
+    reason: str = ""
+    category: str = ""
+    score: float | None = None
+
+
+@dataclass
+class _Doc:
+    """A document going through the passes: normalized lines and what happened to them."""
+
+    original: list[str]
+    lines: list[str]
+    alive: list[int]  # indices of the non-blank lines still kept
+    removed: dict[int, _Verdict] = field(default_factory=dict)
+    kept: dict[int, _Verdict] = field(default_factory=dict)
+
+    def view(self) -> tuple[list[str], list[int]]:
+        """The kept lines as the output will hold them: one blank line where the input had
+        any blank lines between two kept lines; ``-1`` marks those separators."""
+        lines: list[str] = []
+        index: list[int] = []
+        for prev, i in zip([None, *self.alive], self.alive):
+            if prev is not None and any(not self.lines[j].strip() for j in range(prev + 1, i)):
+                lines.append("")
+                index.append(-1)
+            lines.append(self.lines[i])
+            index.append(i)
+        return lines, index
+
+
+class Cleaner:
+    """A reusable cleaner: build once, clean many documents.
+
+    Cleaning runs in passes: rules and model judge the document, then judge its output again
+    while that removes more lines (removing a block changes its neighbours' context). So
+    the output is a fixed point: cleaning it again changes nothing.
+
+    >>> cleaner = Cleaner(use_model=False)
+    >>> cleaner.clean("Rubio spoke on Tuesday.\\n\\n\\nFiled under:\\n")
+    'Rubio spoke on Tuesday.\\n'
+    """
+
+    def __init__(self, config: CleanerConfig | None = None, **options: Any) -> None:
+        self.config = CleanerConfig.from_options(config, **options)
+        cfg = self.config
+        self.rules = RuleSet.load(cfg.rules, builtin=cfg.builtin_rules, langs=cfg.langs,
+                                  head_lines=cfg.head_lines, tail_lines=cfg.tail_lines)
+        self.model: LineClassifier | None = None
+        if cfg.use_model:
+            from cleaner.classifier import LineClassifier
+
+            self.model = LineClassifier.load(cfg.model_path, trust=cfg.trust_model)
+        self.threshold = (cfg.threshold if cfg.threshold is not None or self.model is None
+                          else self.model.threshold)
+
+    def clean(self, text: str) -> str:
+        """Return the cleaned text of one document."""
+        return self.explain(text).text
+
+    def explain(self, text: str) -> CleanResult:
+        """Clean one document and return the text with one decision per input line."""
+        return self._finish([self._prepare(text)])[0]
+
+    def clean_many(self, texts: Iterable[str], *, batch_size: int = 256) -> Iterator[str]:
+        """Clean documents lazily, in order; the model scores them in batches."""
+        for result in self.explain_many(texts, batch_size=batch_size):
+            yield result.text
+
+    def explain_many(self, texts: Iterable[str], *,
+                     batch_size: int = 256) -> Iterator[CleanResult]:
+        """Like :meth:`explain` for many documents, lazily and in order."""
+        batch: list[_Doc] = []
+        for text in texts:
+            batch.append(self._prepare(text))
+            if len(batch) >= batch_size:
+                yield from self._finish(batch)
+                batch = []
+        if batch:
+            yield from self._finish(batch)
+
+    def _prepare(self, text: str) -> _Doc:
+        text = _require_str(text)
+        cfg = self.config
+        lines = normalize_text(text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
+                               spaces=cfg.normalize_spaces)
+        return _Doc(split_lines(text), lines, [i for i, x in enumerate(lines) if x.strip()])
+
+    def _finish(self, docs: Sequence[_Doc]) -> list[CleanResult]:
+        pending = [d for d in docs if d.alive]
+        while pending:
+            pending = [d for d, changed in zip(pending, self._judge(pending)) if changed]
+        return [self._result(d) for d in docs]
+
+    def _judge(self, docs: Sequence[_Doc]) -> list[bool]:
+        """One pass of rules, model and smoothing over each document's kept lines;
+        returns, per document, whether it removed anything."""
+        views = [d.view() for d in docs]
+        hits = [self.rules.match(lines) for lines, _ in views]
+        probs: list[np.ndarray | None] = [None] * len(docs)
+        if self.model is not None:
+            probs = list(self.model.predict(
+                [(lines, [h.rule.category if h else None for h in doc_hits])
+                 for (lines, _), doc_hits in zip(views, hits)]))
+        changed = []
+        for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs):
+            by_model, smoothed = self._smooth(doc_probs, len(index))
+            before = len(doc.removed)
+            for k, i in enumerate(index):
+                if i < 0:
+                    continue
+                score = None if doc_probs is None else float(doc_probs[k])
+                hit = doc_hits[k]
+                if hit is not None:
+                    doc.removed[i] = _Verdict(Stage.RULE, hit.rule.id, hit.rule.category, score)
+                    continue
+                stage = (Stage.SMOOTHING if smoothed[k] else
+                         Stage.MODEL if doc_probs is not None else Stage.RULE)
+                verdict = _Verdict(stage, "smoothed" if smoothed[k] else "", "", score)
+                if by_model[k]:
+                    verdict.category = "model"
+                    doc.removed[i] = verdict
+                else:
+                    doc.kept[i] = verdict
+            doc.alive = [i for i in doc.alive if i not in doc.removed]
+            changed.append(len(doc.removed) > before)
+        return changed
+
+    def _smooth(self, probs: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """(removed by the model, flipped by smoothing) masks; all False without a model."""
+        if probs is None:
+            return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        from cleaner.smoothing import smooth
+
+        return smooth(probs, self.threshold)
+
+    def _result(self, doc: _Doc) -> CleanResult:
+        removed = [i in doc.removed for i in range(len(doc.lines))]
+        text, dropped_blank = assemble(doc.lines, removed, self.config.collapse_blank_lines)
+        decisions = []
+        for i, (original, line) in enumerate(zip(doc.original, doc.lines)):
+            if not line.strip():
+                decisions.append(Decision(i + 1, original, line, not dropped_blank[i],
+                                          Stage.WHITESPACE, dropped_blank[i]))
+                continue
+            v = doc.removed.get(i) or doc.kept[i]
+            decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
+                                      v.category, v.score))
+        return CleanResult(text, tuple(decisions))
+
+
+@lru_cache(maxsize=8)
+def _cleaner_for(config: CleanerConfig) -> Cleaner:
+    return Cleaner(config)
+
+
+def clean(text: str, **options: Any) -> str:
+    """Clean one document with the default configuration, or with ``options`` replaced.
+
+    Cleaners are cached per configuration, so repeated calls do not reload rules or model.
+    """
+    return _cleaner_for(CleanerConfig.from_options(**options)).clean(_require_str(text))

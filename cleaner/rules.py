@@ -1,0 +1,273 @@
+"""Rule filters: line patterns declared in TOML data files, compiled with ``regex``.
+
+A rule file holds ``[[rule]]`` tables and, optionally, a ``[phrases]`` table of named word
+lists. Each rule has a stable ``id``, a ``category``, a ``where`` (``anywhere``, ``head`` or
+``tail``), ``langs``, a ``pattern`` and the ``examples`` and ``counter_examples`` it must
+and must not match (the test suite runs them). A pattern must match the *whole* normalized
+line, never a phrase inside prose, and is case-insensitive unless ``case_sensitive = true``.
+
+Vocabulary lives apart from patterns: ``cleaner/data/phrases/<lang>.toml`` maps list names
+to phrases (``archive_lead = ["Filed under", ...]``) and a pattern refers to a list as
+``\\L<archive_lead>``; adding a language means adding one phrase file. A rule with
+``continues = "list"`` also takes the short, list-like lines right after its match (the
+tag names under "Tags:"), stopping at the first line that reads like prose.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from cleaner.errors import RuleError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+WHERE = ("anywhere", "head", "tail")
+CONTINUES = ("", "list")
+_REQUIRED = {"id", "category", "pattern"}
+_OPTIONAL = {"where", "langs", "examples", "counter_examples", "case_sensitive", "continues",
+             "description"}
+_ID = regex.compile(r"[a-z0-9][a-z0-9_.-]*")
+_LIST_NAME = regex.compile(r"\\L<(\w+)>")
+# A line that may belong to a tag or category list: a few words, no sentence ending.
+_LIST_ITEM = regex.compile(r"[-*•·–]?\s*[^.!?。！？]{1,60}[^.!?。！？:]?", regex.V0)
+_LIST_ITEM_MAX_WORDS = 6
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One compiled rule; ``source`` is the file it came from, for error messages."""
+
+    id: str
+    category: str
+    pattern: str
+    where: str = "anywhere"
+    langs: tuple[str, ...] = ("*",)
+    case_sensitive: bool = False
+    continues: str = ""
+    examples: tuple[str, ...] = ()
+    counter_examples: tuple[str, ...] = ()
+    description: str = ""
+    source: str = ""
+    compiled: Any = field(default=None, compare=False, repr=False)
+
+    def matches(self, line: str) -> bool:
+        """True when the rule's pattern matches the whole line."""
+        return self.compiled.fullmatch(line) is not None
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """A rule that decided a line; ``continued`` when the line follows the matched one."""
+
+    rule: Rule
+    continued: bool = False
+
+
+def builtin_rule_files() -> list[Path]:
+    """The rule files shipped in ``cleaner/data/rules``, in name order."""
+    folder = resources.files("cleaner") / "data" / "rules"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def builtin_phrase_files() -> dict[str, Path]:
+    """Language code -> phrase file shipped in ``cleaner/data/phrases``."""
+    folder = resources.files("cleaner") / "data" / "phrases"
+    return {p.name[:-5]: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise RuleError(f"{path}: cannot read rule file: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise RuleError(f"{path}: not valid TOML: {e}") from None
+
+
+def _string_list(value: Any, what: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise RuleError(f"{what} must be a list of strings")
+    return tuple(value)
+
+
+def _merge_phrases(into: dict[str, list[str]], table: Any, where: str) -> None:
+    if not isinstance(table, dict):
+        raise RuleError(f"{where}: phrases must be a table of name = [phrases]")
+    for name, phrases in table.items():
+        items = _string_list(phrases, f"{where}: phrase list {name!r}")
+        if not all(p.strip() for p in items):
+            raise RuleError(f"{where}: phrase list {name!r} holds an empty phrase")
+        into.setdefault(name, []).extend(items)
+
+
+def load_phrases(langs: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Merge the shipped phrase lists of ``langs`` (all languages when ``None``)."""
+    files = builtin_phrase_files()
+    wanted = sorted(files) if langs is None else [code for code in langs if code in files]
+    merged: dict[str, list[str]] = {}
+    for code in wanted:
+        _merge_phrases(merged, _read_toml(files[code]), str(files[code]))
+    return merged
+
+
+def _parse_rule(raw: Any, source: str) -> Rule:
+    if not isinstance(raw, dict):
+        raise RuleError(f"{source}: every [[rule]] must be a table")
+    rule_id = raw.get("id")
+    label = f"{source}: rule {rule_id!r}"
+    unknown = set(raw) - _REQUIRED - _OPTIONAL
+    if unknown:
+        raise RuleError(f"{label}: unknown key(s) {', '.join(sorted(unknown))}")
+    missing = _REQUIRED - set(raw)
+    if missing:
+        raise RuleError(f"{label}: missing key(s) {', '.join(sorted(missing))}")
+    if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
+        raise RuleError(f"{label}: id must be lower-case letters, digits, '.', '_' or '-'")
+    for key in ("category", "pattern"):
+        if not isinstance(raw[key], str) or not raw[key].strip():
+            raise RuleError(f"{label}: {key} must be a non-empty string")
+    where = raw.get("where", "anywhere")
+    if where not in WHERE:
+        raise RuleError(f"{label}: where must be one of {', '.join(WHERE)}, not {where!r}")
+    continues = raw.get("continues", "")
+    if continues not in CONTINUES:
+        raise RuleError(f"{label}: continues must be 'list' or absent, not {continues!r}")
+    case_sensitive = raw.get("case_sensitive", False)
+    if not isinstance(case_sensitive, bool):
+        raise RuleError(f"{label}: case_sensitive must be true or false")
+    return Rule(
+        id=rule_id,
+        category=raw["category"],
+        pattern=raw["pattern"],
+        where=where,
+        langs=_string_list(raw.get("langs", ["*"]), f"{label}: langs"),
+        case_sensitive=case_sensitive,
+        continues=continues,
+        examples=_string_list(raw.get("examples", []), f"{label}: examples"),
+        counter_examples=_string_list(raw.get("counter_examples", []),
+                                      f"{label}: counter_examples"),
+        description=str(raw.get("description", "")),
+        source=source,
+    )
+
+
+def read_rule_file(path: Path) -> tuple[list[Rule], dict[str, list[str]]]:
+    """Parse one rule file into uncompiled rules and its own phrase lists."""
+    data = _read_toml(path)
+    unknown = set(data) - {"rule", "phrases"}
+    if unknown:
+        raise RuleError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}"
+                        " (expected [[rule]] and [phrases])")
+    phrases: dict[str, list[str]] = {}
+    _merge_phrases(phrases, data.get("phrases", {}), str(path))
+    raw_rules = data.get("rule", [])
+    if not isinstance(raw_rules, list):
+        raise RuleError(f"{path}: 'rule' must be an array of tables ([[rule]])")
+    return [_parse_rule(raw, str(path)) for raw in raw_rules], phrases
+
+
+def _compile(rule: Rule, phrases: Mapping[str, list[str]]) -> Rule:
+    names = set(_LIST_NAME.findall(rule.pattern))
+    absent = sorted(n for n in names if not phrases.get(n))
+    if absent:
+        raise RuleError(f"{rule.source}: rule {rule.id!r}: no phrases for list(s) "
+                        f"{', '.join(absent)} in the loaded languages")
+    flags = regex.V0 | (0 if rule.case_sensitive else regex.IGNORECASE)
+    try:
+        compiled = regex.compile(rule.pattern, flags, **{n: phrases[n] for n in names})
+    except (regex.error, TypeError, ValueError) as e:
+        raise RuleError(f"{rule.source}: rule {rule.id!r}: bad pattern: {e}") from None
+    if compiled.fullmatch(""):
+        raise RuleError(f"{rule.source}: rule {rule.id!r}: pattern matches an empty line")
+    return Rule(**{**rule.__dict__, "compiled": compiled})
+
+
+def _applies(rule: Rule, langs: Sequence[str] | None) -> bool:
+    return langs is None or "*" in rule.langs or any(code in rule.langs for code in langs)
+
+
+class RuleSet:
+    """Compiled rules, matched against a document's normalized lines.
+
+    Rules are tried in order (shipped files by name, then user files); the first rule
+    whose pattern matches a line decides it.
+    """
+
+    def __init__(self, rules: Sequence[Rule], *, head_lines: int = 5, tail_lines: int = 15):
+        self.rules = tuple(rules)
+        self.head_lines = head_lines
+        self.tail_lines = tail_lines
+
+    @classmethod
+    def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
+             langs: Sequence[str] | None = None, head_lines: int = 5,
+             tail_lines: int = 15) -> RuleSet:
+        """Compile the shipped rules (unless ``builtin`` is false) plus ``extra_files``."""
+        files = (builtin_rule_files() if builtin else []) + [Path(p) for p in extra_files]
+        phrases = load_phrases(langs)
+        parsed: list[Rule] = []
+        for path in files:
+            rules, own_phrases = read_rule_file(path)
+            for name, items in own_phrases.items():
+                phrases.setdefault(name, []).extend(items)
+            parsed.extend(rules)
+        seen: dict[str, str] = {}
+        for rule in parsed:
+            if rule.id in seen:
+                raise RuleError(f"{rule.source}: rule {rule.id!r}: duplicate id "
+                                f"(first defined in {seen[rule.id]})")
+            seen[rule.id] = rule.source
+        compiled = [_compile(r, phrases) for r in parsed if _applies(r, langs)]
+        return cls(compiled, head_lines=head_lines, tail_lines=tail_lines)
+
+    def _zone(self, rank: int, total: int) -> tuple[str, ...]:
+        zones = ["anywhere"]
+        if rank < self.head_lines:
+            zones.append("head")
+        if total - rank <= self.tail_lines:
+            zones.append("tail")
+        return tuple(zones)
+
+    def match(self, lines: Sequence[str]) -> list[RuleHit | None]:
+        """One entry per line: the rule that removes it, or ``None``.
+
+        ``head`` and ``tail`` count non-blank lines from the start and the end.
+        """
+        hits: list[RuleHit | None] = [None] * len(lines)
+        content = [i for i, line in enumerate(lines) if line]
+        continuing: Rule | None = None
+        for rank, i in enumerate(content):
+            line = lines[i]
+            rule = self._first_match(line, self._zone(rank, len(content)))
+            if rule is not None:
+                hits[i] = RuleHit(rule)
+                continuing = rule if rule.continues == "list" else None
+            elif continuing is not None and _looks_like_list_item(line):
+                hits[i] = RuleHit(continuing, continued=True)
+            else:
+                continuing = None
+        return hits
+
+    def _first_match(self, line: str, zones: tuple[str, ...]) -> Rule | None:
+        for rule in self.rules:
+            if rule.where in zones and rule.compiled.fullmatch(line) is not None:
+                return rule
+        return None
+
+
+def _looks_like_list_item(line: str) -> bool:
+    return (len(line.split()) <= _LIST_ITEM_MAX_WORDS
+            and _LIST_ITEM.fullmatch(line) is not None)

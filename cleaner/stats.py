@@ -1,0 +1,57 @@
+"""Run statistics for ``--stats``: what came in, what went out, and why lines went."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from cleaner.types import CleanResult, Stage
+
+
+@dataclass
+class Stats:
+    """Counters over one run, added to per document."""
+
+    documents: int = 0
+    lines_in: int = 0
+    lines_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    undecodable_bytes: int = 0
+    removed_by_category: Counter[str] = field(default_factory=Counter)
+    removed_by_stage: Counter[str] = field(default_factory=Counter)
+    started: float = field(default_factory=time.perf_counter)
+
+    def add(self, result: CleanResult, bytes_in: int, undecodable: int = 0) -> None:
+        """Count one cleaned document."""
+        self.documents += 1
+        self.lines_in += len(result.decisions)
+        self.lines_out += result.text.count("\n")
+        self.bytes_in += bytes_in
+        self.bytes_out += len(result.text.encode("utf-8", "surrogateescape"))
+        self.undecodable_bytes += undecodable
+        for decision in result.removed:
+            self.removed_by_category[decision.category or "other"] += 1
+            self.removed_by_stage[decision.stage.value] += 1
+
+    def format(self) -> str:
+        """A short human-readable report, one fact per line."""
+        seconds = max(time.perf_counter() - self.started, 1e-9)
+        rows = [
+            f"documents: {self.documents}",
+            f"lines: {self.lines_in} in, {self.lines_out} out",
+            f"bytes: {self.bytes_in} in, {self.bytes_out} out",
+            f"undecodable bytes carried through: {self.undecodable_bytes}",
+            "removed lines by stage: " + _counts(self.removed_by_stage, [s.value for s in Stage]),
+            "removed lines by category: " + _counts(self.removed_by_category),
+            f"speed: {self.documents / seconds:.1f} docs/s, "
+            f"{self.bytes_in / 1e6 / seconds:.2f} MB/s",
+        ]
+        return "\n".join(rows)
+
+
+def _counts(counter: Counter[str], order: list[str] | None = None) -> str:
+    keys = order or sorted(counter, key=lambda k: (-counter[k], k))
+    shown = [f"{k} {counter[k]}" for k in keys if counter[k]]
+    return ", ".join(shown) or "none"

@@ -1,0 +1,48 @@
+"""Value types shared by the pipeline stages: what was decided for each line and why."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Stage(str, enum.Enum):
+    """The pipeline stage that took a line's final decision."""
+
+    WHITESPACE = "whitespace"
+    RULE = "rule"
+    MODEL = "model"
+    SMOOTHING = "smoothing"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The fate of one input line.
+
+    ``line_no`` is 1-based; ``text`` is the line as it came in and ``normalized`` as it
+    leaves if kept. ``reason`` names the rule id (stage rule), a short tag (stage
+    whitespace or smoothing) or is empty; ``score`` is the model's boilerplate probability
+    when the model saw the line, else ``None``.
+    """
+
+    line_no: int
+    text: str
+    normalized: str
+    kept: bool
+    stage: Stage
+    reason: str = ""
+    category: str = ""
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """Cleaned text plus one :class:`Decision` per input line."""
+
+    text: str
+    decisions: tuple[Decision, ...]
+
+    @property
+    def removed(self) -> tuple[Decision, ...]:
+        """Decisions of the non-blank lines that were dropped."""
+        return tuple(d for d in self.decisions if not d.kept and d.normalized)

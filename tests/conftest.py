@@ -1,0 +1,19 @@
+"""Shared test fixtures: paths into fixtures/ and a rules-only cleaner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner import Cleaner
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+SEEDS = FIXTURES / "seeds"
+
+
+@pytest.fixture(scope="session")
+def rules_only() -> Cleaner:
+    """A cleaner without the line model: whitespace and rule stages only."""
+    return Cleaner(use_model=False)

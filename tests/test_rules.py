@@ -1,0 +1,124 @@
+"""Rule filters: the shipped rules' own examples, and the loader's validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cleaner.errors import RuleError
+from cleaner.rules import RuleSet
+
+SHIPPED = RuleSet.load()
+CASES = [(rule.id, text, True) for rule in SHIPPED.rules for text in rule.examples] + [
+    (rule.id, text, False) for rule in SHIPPED.rules for text in rule.counter_examples]
+
+
+def test_shipped_rules_cover_the_required_categories_and_languages() -> None:
+    categories = {rule.category for rule in SHIPPED.rules}
+    assert {"archive", "tags", "ad", "social", "newsletter", "related", "copyright", "consent",
+            "paywall", "comments"} <= categories
+    for rule in SHIPPED.rules:
+        assert len(rule.examples) >= 2 and rule.counter_examples, rule.id
+
+
+@pytest.mark.parametrize(("rule_id", "text", "expected"), CASES,
+                         ids=[f"{c[0]}:{'ex' if c[2] else 'counter'}:{c[1][:30]}" for c in CASES])
+def test_rule_examples_and_counter_examples(rule_id: str, text: str, expected: bool) -> None:
+    rule = next(r for r in SHIPPED.rules if r.id == rule_id)
+    assert rule.matches(text) is expected
+
+
+@pytest.mark.parametrize("line", ["Filed under:", "Archiviert unter:", "Archivado en:",
+                                  "Classé sous :", "Gearchiveerd onder:", "Arquivado em:",
+                                  "Tags:", "Schlagwörter:", "Tagi:", "Advertisement", "Anzeige",
+                                  "Werbung", "Publicidad", "Publicité", "Pubblicità", "Reklama",
+                                  "Sponsored"])
+def test_markers_named_in_the_issue_are_removed_at_the_end_of_a_document(line: str) -> None:
+    lines = ["Ein ganz normaler Absatz mit mehreren Wörtern und einem Punkt.", line]
+    hits = SHIPPED.match(lines)
+    assert hits[0] is None and hits[1] is not None, line
+
+
+@pytest.mark.parametrize("line", [
+    "Filed under the telescope's Cycle 3 programme, the observations took 22 hours.",
+    "Die Anzeige gegen den Bürgermeister wurde am Montag zurückgezogen.",
+    "Share prices fell sharply after the announcement on Tuesday.",
+    "Trumps harte Gangart zeigt Wirkung",
+])
+def test_prose_containing_junk_words_is_never_hit(line: str) -> None:
+    assert SHIPPED.match(["Erster Absatz des Artikels.", line, "Letzter Satz."])[1] is None
+
+
+def _write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "mine.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_user_rules_apply_after_shipped_rules(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+[phrases]
+promo = ["Jetzt testen", "Try it now"]
+
+[[rule]]
+id = "mine.promo"
+category = "promo"
+pattern = '\\L<promo>!?'
+examples = ["Jetzt testen!"]
+counter_examples = ["Wir wollten es jetzt testen."]
+""")
+    rules = RuleSet.load([path], builtin=False)
+    hits = rules.match(["Ein Absatz.", "Try it now!", "Jetzt testen"])
+    assert [h.rule.id if h else None for h in hits] == [None, "mine.promo", "mine.promo"]
+
+
+def test_where_limits_a_rule_to_the_head_or_tail(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+[[rule]]
+id = "mine.end"
+category = "footer"
+where = "tail"
+pattern = 'Ende'
+""")
+    rules = RuleSet.load([path], builtin=False, tail_lines=1)
+    hits = rules.match(["Ende", "", "Text.", "Ende"])
+    assert [bool(h) for h in hits] == [False, False, False, True]
+
+
+def test_continues_list_takes_the_tag_lines_after_a_lead_in(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+[[rule]]
+id = "mine.tags"
+category = "tags"
+continues = "list"
+pattern = 'Themen:'
+""")
+    rules = RuleSet.load([path], builtin=False)
+    lines = ["Themen:", "- Finanzen", "Politik", "", "Ein neuer Absatz beginnt hier. Er ist lang."]
+    assert [bool(h) for h in rules.match(lines)] == [True, True, True, False, False]
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = '('\n", r"rule 'a\.b': bad pattern"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x'\ncolour = 1\n",
+     r"rule 'a\.b': unknown key\(s\) colour"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\n", r"rule 'a\.b': missing key\(s\) pattern"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x*'\n", r"matches an empty line"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = '\\L<nowhere>'\n", r"no phrases for"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x'\nwhere = 'middle'\n", r"where must be"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x'\n[[rule]]\nid = 'a.b'\n"
+     "category = 'y'\npattern = 'y'\n", r"duplicate id"),
+    ("[[rule]\n", r"not valid TOML"),
+])
+def test_bad_rule_files_are_clear_errors_naming_file_and_rule(tmp_path: Path, body: str,
+                                                               message: str) -> None:
+    path = _write(tmp_path, body)
+    with pytest.raises(RuleError, match=message) as info:
+        RuleSet.load([path], builtin=False)
+    assert str(path) in str(info.value)
+
+
+def test_missing_rule_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(RuleError, match="cannot read rule file"):
+        RuleSet.load([tmp_path / "absent.toml"], builtin=False)
