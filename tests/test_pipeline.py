@@ -1,0 +1,102 @@
+"""The Cleaner end to end with rules only: API contract, decisions, passes."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from cleaner import Cleaner, CleanerConfig, Stage, clean
+
+ARTICLE = (
+    "\n"
+    "Mexiko verstärkt die Grenzkontrollen\n"
+    "\n"
+    "Die Regierung schickte am Montag weitere 10.000 Soldaten an die Nordgrenze.\n"
+    "Anzeige\n"
+    "Die Opposition kritisierte die Entscheidung als überstürzt.\n"
+    "\n\n\n"
+    "Archiviert unter:\n"
+)
+
+
+def test_clean_removes_rule_junk_and_stray_whitespace(rules_only: Cleaner) -> None:
+    assert rules_only.clean(ARTICLE) == (
+        "Mexiko verstärkt die Grenzkontrollen\n"
+        "\n"
+        "Die Regierung schickte am Montag weitere 10.000 Soldaten an die Nordgrenze.\n"
+        "Die Opposition kritisierte die Entscheidung als überstürzt.\n")
+
+
+def test_explain_gives_one_decision_per_input_line(rules_only: Cleaner) -> None:
+    result = rules_only.explain(ARTICLE)
+    assert [d.line_no for d in result.decisions] == list(range(1, ARTICLE.count("\n") + 2))
+    by_text = {d.text: d for d in result.decisions if d.text}
+    assert by_text["Anzeige"].kept is False
+    assert by_text["Anzeige"].stage is Stage.RULE
+    assert by_text["Anzeige"].category == "ad"
+    assert by_text["Archiviert unter:"].reason.startswith("archive.")
+    assert all(d.stage is Stage.WHITESPACE for d in result.decisions if not d.text)
+    assert [d.text for d in result.removed] == ["Anzeige", "Archiviert unter:"]
+
+
+def test_explain_keeps_the_original_line_text(rules_only: Cleaner) -> None:
+    decision = rules_only.explain("  Preis:\u00a0 12\u00a0€\t\r\nmehr Text.").decisions[0]
+    assert decision.text == "  Preis:\u00a0 12\u00a0€\t"
+    assert decision.normalized == "Preis: 12 €"
+
+
+def test_clean_many_is_lazy_and_keeps_order(rules_only: Cleaner) -> None:
+    seen = []
+
+    def docs():
+        for i in range(600):
+            seen.append(i)
+            yield f"Absatz Nummer {i} mit genug Wörtern für einen Satz.\nWerbung\n"
+
+    results = rules_only.clean_many(docs(), batch_size=100)
+    first = next(results)
+    assert first == "Absatz Nummer 0 mit genug Wörtern für einen Satz.\n"
+    assert len(seen) == 100, "only the first batch was read"
+    rest = list(results)
+    assert rest[-1].startswith("Absatz Nummer 599 ")
+
+
+def test_bytes_input_says_how_to_decode(rules_only: Cleaner) -> None:
+    with pytest.raises(TypeError, match=r"decode first.*surrogateescape"):
+        rules_only.clean(b"Hallo")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="decode first"):
+        clean(b"Hallo", use_model=False)  # type: ignore[arg-type]
+
+
+def test_all_junk_and_empty_documents_become_empty(rules_only: Cleaner) -> None:
+    assert rules_only.clean("") == ""
+    assert rules_only.clean(" \n\t\n\u3000\n") == ""
+    assert rules_only.clean("\nAnzeige\n\nTags:\n") == ""
+
+
+def test_options_reach_the_config() -> None:
+    cleaner = Cleaner(use_model=False, collapse_blank_lines=False, normalize_spaces=False)
+    assert cleaner.clean("a  b\n\n\nc\n") == "a  b\n\n\nc\n"
+    with pytest.raises(TypeError, match="unknown cleaner option"):
+        Cleaner(threshhold=0.5)
+    with pytest.raises(ValueError, match="threshold"):
+        CleanerConfig(threshold=1.5)
+
+
+def test_config_is_frozen_and_replaceable() -> None:
+    config = CleanerConfig(use_model=False)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.threshold = 0.3  # type: ignore[misc]
+    assert dataclasses.replace(config, threshold=0.3).threshold == 0.3
+    assert CleanerConfig(rules="mine.toml").rules == ("mine.toml",)
+
+
+def test_second_pass_removes_what_the_first_pass_exposes(rules_only: Cleaner) -> None:
+    # "Tags:" is a tail rule: it sits 16 non-blank lines from the end until the ad lines
+    # below it are removed, so only the second pass catches it.
+    body = [f"Satz {i} des Artikels, lang genug, um Inhalt zu sein." for i in range(3)]
+    text = "\n".join([*body, "Tags:", *(["Anzeige"] * 15)]) + "\n"
+    out = rules_only.clean(text)
+    assert out == "\n".join(body) + "\n"
+    assert rules_only.clean(out) == out
