@@ -24,6 +24,7 @@ from cleaner.io import (
     atomic_output,
     check_encoding,
     decode,
+    display_name,
     dump_record,
     encode,
     parse_record,
@@ -210,7 +211,7 @@ class Runner:
                 self._text(job.source, sink)
 
     def _text(self, name: str, sink: IO[bytes]) -> None:
-        doc = decode(read_bytes(name), name, self.args.encoding,
+        doc = decode(read_bytes(name), display_name(name), self.args.encoding,
                      allow_binary=self.args.allow_binary)
         result = self.cleaner.explain(doc.text)
         self.stats.add(result, doc.size, doc.undecodable)
@@ -230,7 +231,7 @@ def _records(name: str, field: str) -> Iterator[dict[str, Any]]:
     with nullcontext(sys.stdin.buffer) if name == STDIO else _open(name) as stream:
         for line_no, raw in enumerate(stream, 1):
             if raw.strip():
-                yield parse_record(raw, name, line_no, field)
+                yield parse_record(raw, display_name(name), line_no, field)
 
 
 def _open(name: str) -> IO[bytes]:

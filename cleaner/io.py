@@ -36,6 +36,11 @@ class Document:
     size: int
 
 
+def display_name(name: str) -> str:
+    """How an input is named in messages: standard input is ``<stdin>``."""
+    return "<stdin>" if name == STDIO else name
+
+
 def check_encoding(encoding: str) -> str:
     """Return the codec's canonical name, or raise InputError for an unknown encoding."""
     try:

@@ -28,11 +28,12 @@ import unicodedata
 from functools import lru_cache
 
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029]")
-_SPACE_RUN = re.compile(r" {2,}")
+_SPACE_RUN = re.compile(r"  +")  # a literal prefix: much faster than " {2,}"
 
 _REMOVED = "\u200b\u2060\ufeff\u00ad"
 _SEPARATING_CONTROLS = "\x0b\x0c\x1c\x1d\x1e\x1f\x85"
-_SPACE_SEPARATORS = "\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+_SPACE_SEPARATORS = ("\t\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                     "\u2009\u200a\u202f\u205f\u3000")
 
 
 def _other_controls() -> str:
@@ -43,19 +44,28 @@ def _other_controls() -> str:
 
 
 @lru_cache(maxsize=4)
-def _translation(invisible: bool, spaces: bool) -> dict[int, str | None]:
-    table: dict[int, str | None] = {}
+def _replacer(invisible: bool, spaces: bool) -> tuple[re.Pattern[str], dict[str, str]] | None:
+    """A pattern for the characters to replace and what each becomes.
+
+    A regex substitution touches only the characters that need it, which is several times
+    faster than ``str.translate`` on text where they are rare.
+    """
+    table: dict[str, str] = {}
     if invisible:
-        table.update({ord(c): None for c in _REMOVED + _other_controls()})
-        table.update({ord(c): " " for c in _SEPARATING_CONTROLS})
+        table.update(dict.fromkeys(_REMOVED + _other_controls(), ""))
+        table.update(dict.fromkeys(_SEPARATING_CONTROLS, " "))
     if spaces:
-        table.update({ord(c): " " for c in _SPACE_SEPARATORS})
-    return table
+        table.update(dict.fromkeys(_SPACE_SEPARATORS, " "))
+    if not table:
+        return None
+    return re.compile("[" + re.escape("".join(table)) + "]"), table
 
 
 def split_lines(text: str) -> list[str]:
     """Split on every line-break convention; ``"a\\r\\nb\\n"`` gives ``["a", "b", ""]``."""
-    return _LINE_BREAK.split(text)
+    if "\r" in text or "\u2028" in text or "\u2029" in text:
+        return _LINE_BREAK.split(text)
+    return text.split("\n")
 
 
 def normalize_text(text: str, *, nfc: bool = True, invisible: bool = True,
@@ -65,12 +75,13 @@ def normalize_text(text: str, *, nfc: bool = True, invisible: bool = True,
     >>> normalize_text("Caf\\u00e9\\u00a0\\u00a0 au\\tlait \\r\\n\\u200bTags:\\u00ad ")
     ['Café au lait', 'Tags:']
     """
-    table = _translation(invisible, spaces)
-    if table:
-        text = text.translate(table)
-    if nfc:  # after removing invisible characters, which can sit inside a sequence to compose
+    replacer = _replacer(invisible, spaces)
+    if replacer is not None:
+        pattern, table = replacer
+        text = pattern.sub(lambda m: table[m.group()], text)
+    if nfc and not unicodedata.is_normalized("NFC", text):
+        # after removing invisible characters, which can sit inside a sequence to compose
         text = unicodedata.normalize("NFC", text)
     if spaces:
-        text = _SPACE_RUN.sub(" ", text)
-        return [line.strip(" ") for line in split_lines(text)]
+        return [line.strip(" ") for line in split_lines(_SPACE_RUN.sub(" ", text))]
     return split_lines(text)

@@ -41,6 +41,11 @@ _LIST_NAME = regex.compile(r"\\L<(\w+)>")
 # A line that may belong to a tag or category list: a few words, no sentence ending.
 _LIST_ITEM = regex.compile(r"[-*•·–]?\s*[^.!?。！？]{1,60}[^.!?。！？:]?", regex.V0)
 _LIST_ITEM_MAX_WORDS = 6
+# What may stand before a rule's first phrase list for the rule to be indexed by the first
+# words of that list: only symbols, spaces and "o" as a bullet (see _anchors).
+_HARMLESS_SYNTAX = regex.compile(r"\\[sW\[\](){}*.+?|/\\-]|\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])|o\(\?=\\s\)")
+_WORDISH = regex.compile(r"[\p{L}\p{N}_.\\]|\[\^")
+_LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)")
 
 
 @dataclass(frozen=True)
@@ -199,6 +204,62 @@ def _applies(rule: Rule, langs: Sequence[str] | None) -> bool:
     return langs is None or "*" in rule.langs or any(code in rule.langs for code in langs)
 
 
+def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | None:
+    """Keys one of which every line the rule matches must start with, or None.
+
+    When a pattern opens with nothing but symbols, spaces and an "o" bullet before its first
+    ``\\L<list>``, a matching line starts with one of the list's phrases after at most a
+    few symbols and one one-letter word. A phrase's key is its first symbol or else its
+    casefolded first word; see :meth:`RuleSet._candidates` for the line side. Named lists
+    are slow to match, so this index lets most lines skip most rules.
+    """
+    found = _LIST_NAME.search(rule.pattern)
+    if found is None:
+        return None
+    prefix = rule.pattern[:found.start()]
+    if not _closes_all_groups(prefix) or _WORDISH.search(_HARMLESS_SYNTAX.sub("", prefix)):
+        return None
+    keys = set()
+    for phrase in phrases[found.group(1)]:
+        symbols, word = _LINE_START.match(phrase).group(1, 2)  # type: ignore[union-attr]
+        symbols = symbols.replace(" ", "")
+        if not (symbols or word):
+            return None
+        keys.add(symbols[0] if symbols else _fold(word))
+    return frozenset(keys)
+
+
+def _fold(word: str) -> str:
+    """Case-fold the way case-insensitive matching relates letters; casefold() alone keeps
+    Turkish dotless and dotted i apart from "i", which regex matches to "I"."""
+    return word.casefold().replace("\u0131", "i").replace("i\u0307", "i")
+
+
+def _closes_all_groups(prefix: str) -> bool:
+    """True when ``prefix`` leaves no group open and has no top-level ``|``, so the list
+    that follows it is not optional and not one branch of an alternation."""
+    depth, i, in_class = 0, 0, False
+    while i < len(prefix):
+        char = prefix[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            i += 1 if prefix[i + 1:i + 2] != "]" else 2
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return False
+        i += 1
+    return depth == 0 and not in_class
+
+
 class RuleSet:
     """Compiled rules, matched against a document's normalized lines.
 
@@ -206,10 +267,18 @@ class RuleSet:
     whose pattern matches a line decides it.
     """
 
-    def __init__(self, rules: Sequence[Rule], *, head_lines: int = 5, tail_lines: int = 15):
+    def __init__(self, rules: Sequence[Rule], *, head_lines: int = 5, tail_lines: int = 15,
+                 anchors: Sequence[frozenset[str] | None] | None = None):
         self.rules = tuple(rules)
         self.head_lines = head_lines
         self.tail_lines = tail_lines
+        anchors = anchors or [None] * len(self.rules)
+        self._always = [k for k, a in enumerate(anchors) if a is None]
+        self._by_word: dict[str, list[int]] = {}
+        for k, words in enumerate(anchors):
+            for word in words or ():
+                self._by_word.setdefault(word, []).append(k)
+        self._longest_anchor = max(map(len, self._by_word), default=0)
 
     @classmethod
     def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
@@ -231,7 +300,8 @@ class RuleSet:
                                 f"(first defined in {seen[rule.id]})")
             seen[rule.id] = rule.source
         compiled = [_compile(r, phrases) for r in parsed if _applies(r, langs)]
-        return cls(compiled, head_lines=head_lines, tail_lines=tail_lines)
+        return cls(compiled, head_lines=head_lines, tail_lines=tail_lines,
+                   anchors=[_anchors(r, phrases) for r in compiled])
 
     def _zone(self, rank: int, total: int) -> tuple[str, ...]:
         zones = ["anywhere"]
@@ -261,8 +331,21 @@ class RuleSet:
                 continuing = None
         return hits
 
+    def _candidates(self, line: str) -> list[int]:
+        """Indices of the rules that can match ``line``, in rule order."""
+        symbols, first, gap, second = _LINE_START.match(line).groups()  # type: ignore[union-attr]
+        found = set(self._always)
+        for key in {*symbols, *gap}:
+            found.update(self._by_word.get(key, ()))
+        for word in (first, second):
+            word = _fold(word)[:self._longest_anchor]
+            for end in range(1, len(word) + 1):
+                found.update(self._by_word.get(word[:end], ()))
+        return sorted(found) if len(found) > len(self._always) else self._always
+
     def _first_match(self, line: str, zones: tuple[str, ...]) -> Rule | None:
-        for rule in self.rules:
+        for k in self._candidates(line):
+            rule = self.rules[k]
             if rule.where in zones and rule.compiled.fullmatch(line) is not None:
                 return rule
         return None

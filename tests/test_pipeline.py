@@ -35,7 +35,8 @@ def test_explain_gives_one_decision_per_input_line(rules_only: Cleaner) -> None:
     assert by_text["Anzeige"].kept is False
     assert by_text["Anzeige"].stage is Stage.RULE
     assert by_text["Anzeige"].category == "ad"
-    assert by_text["Archiviert unter:"].reason.startswith("archive.")
+    assert by_text["Archiviert unter:"].category == "archive"
+    assert by_text["Archiviert unter:"].reason == "footer.archive"
     assert all(d.stage is Stage.WHITESPACE for d in result.decisions if not d.text)
     assert [d.text for d in result.removed] == ["Anzeige", "Archiviert unter:"]
 

@@ -122,3 +122,17 @@ def test_bad_rule_files_are_clear_errors_naming_file_and_rule(tmp_path: Path, bo
 def test_missing_rule_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(RuleError, match="cannot read rule file"):
         RuleSet.load([tmp_path / "absent.toml"], builtin=False)
+
+
+def _ids(rules: RuleSet, lines: list[str]) -> list[str | None]:
+    return [hit.rule.id if hit else None for hit in rules.match(lines)]
+
+
+def test_first_word_index_never_skips_a_matching_rule() -> None:
+    unindexed = RuleSet(SHIPPED.rules)
+    lines = [text for rule in SHIPPED.rules for text in rule.examples + rule.counter_examples]
+    variants = [v for line in lines for v in (line, line.upper(), line.lower(), f"• {line}",
+                                              f"o {line}", f"- {line.title()}")]
+    for start in range(0, len(variants), 40):  # documents of 40 lines: every zone is used
+        chunk = variants[start:start + 40]
+        assert _ids(SHIPPED, chunk) == _ids(unindexed, chunk)
