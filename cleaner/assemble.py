@@ -23,7 +23,8 @@ def assemble(lines: Sequence[str], removed: Sequence[bool],
     ``""`` for every line that appears in the output and a reason for every blank line that
     does not; removed non-blank lines get ``""`` too (their reason is the remover's).
 
-    >>> assemble(["", "Title", "", "junk", "", "", "Body"], [False, False, False, True] + [False] * 3)
+    >>> lines = ["", "Title", "", "junk", "", "", "Body"]
+    >>> assemble(lines, [False, False, False, True, False, False, False])
     ('Title\\n\\nBody\\n', ['leading-blank', '', '', '', 'blank-run', 'blank-run', ''])
     """
     blank = [not line.strip() for line in lines]

@@ -10,33 +10,16 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import nullcontext
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any
+from collections.abc import Sequence
 
 from cleaner import __version__
 from cleaner.config import CleanerConfig
 from cleaner.errors import CleanerError, InputError
-from cleaner.io import (
-    STDIO,
-    atomic_output,
-    check_encoding,
-    decode,
-    display_name,
-    dump_record,
-    encode,
-    parse_record,
-    read_bytes,
-)
-from cleaner.labels import BOILERPLATE, CONTENT, EXPLAIN_HEADER
+from cleaner.io import STDIO, check_encoding
 from cleaner.pipeline import Cleaner
-from cleaner.stats import Stats
-from cleaner.types import CleanResult
+from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
-JSONL_BATCH = 256
 
 EPILOG = """\
 examples:
@@ -45,6 +28,7 @@ examples:
   cleaner --in-place a.txt b.txt           rewrite files (atomically)
   cleaner corpus/ -o cleaned/ --glob '*.txt'   mirror a folder tree
   cleaner --jsonl --text-field body < in.jsonl > out.jsonl
+  cleaner --jsonl shard.jsonl.gz -o clean.jsonl.gz --jobs 8 --stats
   cleaner --explain article.txt            every line with its decision and why
   cleaner --rules my_rules.toml --stats article.txt
 
@@ -71,11 +55,23 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print every input line with its decision, stage, rule id or score")
     out.add_argument("--stats", action="store_true",
                      help="print counts of lines, bytes and removed lines to stderr at the end")
+    out.add_argument("--progress", action="store_true",
+                     help="show a progress bar on stderr (default: only when it is a terminal)")
+    out.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    out.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                     help="worker processes (default: all cores); the output does not "
+                          "depend on it")
     fmt = p.add_argument_group("input")
     fmt.add_argument("--jsonl", action="store_true",
                      help="input and output are JSON Lines; only the text field is cleaned")
     fmt.add_argument("--text-field", default="text", metavar="NAME",
                      help="the JSON field holding the text (default: text)")
+    fmt.add_argument("--removed-field", metavar="NAME",
+                     help="with --jsonl: add the removed lines to each record in this field")
+    fmt.add_argument("--on-error", choices=ON_ERROR, default="fail",
+                     help="with --jsonl, a bad record: fail (stop with an error; default), "
+                          "skip it, or keep it unchanged; skipped and kept records are "
+                          "reported and counted in --stats")
     fmt.add_argument("--encoding", default="utf-8",
                      help="encoding of text input and output (default: utf-8)")
     fmt.add_argument("--allow-binary", action="store_true",
@@ -121,6 +117,10 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--threshold must be between 0 and 1")
     if args.model and args.no_model:
         parser.error("--model and --no-model exclude each other")
+    if args.jobs == 0 or args.jobs < -1:
+        parser.error("--jobs must be a positive number, or -1 for all cores")
+    if (args.removed_field or args.on_error != "fail") and not args.jsonl:
+        parser.error("--removed-field and --on-error go with --jsonl")
     if args.inputs.count(STDIO) > 1:
         parser.error("standard input ('-') can be read only once")
     try:
@@ -129,131 +129,21 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(str(e))
 
 
-@dataclass(frozen=True)
-class Job:
-    """One input and where its output goes (``None``: standard output)."""
-
-    source: str
-    target: Path | None
-
-
-def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool,
-              glob: str) -> list[Job]:
-    """Expand folders and pair every input file with its output path."""
-    inputs = list(inputs) or [STDIO]
-    folders = [name for name in inputs if name != STDIO and Path(name).is_dir()]
-    if folders and not (output or in_place):
-        raise InputError(f"{folders[0]}: is a folder; give -o OUTDIR or --in-place")
-    if in_place:
-        return [Job(src, Path(src)) for src in _expand(inputs, glob)]
-    if output is None:
-        return [Job(src, None) for src in inputs]
-    out = Path(output)
-    if len(inputs) == 1 and not folders and not out.is_dir():
-        if inputs[0] != STDIO and _same_file(inputs[0], out):
-            raise InputError(f"{output}: is the input file; use --in-place to rewrite it")
-        return [Job(inputs[0], out)]
-    if STDIO in inputs:
-        raise InputError("standard input cannot be combined with an output folder")
-    jobs = []
-    for name in inputs:
-        root = Path(name)
-        if root.is_dir():
-            jobs += [Job(str(f), out / f.relative_to(root)) for f in _walk(root, glob)]
-        else:
-            jobs.append(Job(name, out / root.name))
-    return jobs
-
-
-def _walk(root: Path, glob: str) -> list[Path]:
-    return sorted(f for f in root.rglob(glob) if f.is_file()
-                  and not any(part.startswith(".") for part in f.relative_to(root).parts))
-
-
-def _expand(inputs: Sequence[str], glob: str) -> list[str]:
-    return [str(f) for name in inputs
-            for f in (_walk(Path(name), glob) if Path(name).is_dir() else [Path(name)])]
-
-
-def _same_file(a: str, b: Path) -> bool:
-    try:
-        return b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def format_explain(result: CleanResult) -> str:
-    """The ``--explain`` table: a header, then one tab-separated row per input line."""
-    rows = [EXPLAIN_HEADER]
-    for d in result.decisions:
-        tag = "" if not d.normalized.strip() else CONTENT if d.kept else BOILERPLATE
-        score = "" if d.score is None else f"{d.score:.3f}"
-        rows.append(f"{d.line_no}\t{tag}\t{d.stage.value}\t{d.reason}\t{score}\t{d.text}")
-    return "\n".join(rows) + "\n"
-
-
-class Runner:
-    """Cleans every job of one invocation, counting into :class:`Stats`."""
-
-    def __init__(self, cleaner: Cleaner, args: argparse.Namespace) -> None:
-        self.cleaner = cleaner
-        self.args = args
-        self.stats = Stats()
-
-    def run(self, job: Job, stdout: IO[bytes]) -> None:
-        """Clean one input and write its output (atomically unless to stdout)."""
-        if job.target is not None:
-            job.target.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_output(job.target) if job.target else nullcontext(stdout) as sink:
-            if self.args.jsonl:
-                self._jsonl(job.source, sink)
-            else:
-                self._text(job.source, sink)
-
-    def _text(self, name: str, sink: IO[bytes]) -> None:
-        doc = decode(read_bytes(name), display_name(name), self.args.encoding,
-                     allow_binary=self.args.allow_binary)
-        result = self.cleaner.explain(doc.text)
-        self.stats.add(result, doc.size, doc.undecodable)
-        out = format_explain(result) if self.args.explain else result.text
-        sink.write(encode(out, self.args.encoding))
-
-    def _jsonl(self, name: str, sink: IO[bytes]) -> None:
-        field = self.args.text_field
-        for batch in _batches(_records(name, field), JSONL_BATCH):
-            texts = [record[field] for record in batch]
-            for record, result in zip(batch, self.cleaner.explain_many(texts)):
-                self.stats.add(result, len(encode(record[field])))
-                sink.write(dump_record({**record, field: result.text}))
-
-
-def _records(name: str, field: str) -> Iterator[dict[str, Any]]:
-    with nullcontext(sys.stdin.buffer) if name == STDIO else _open(name) as stream:
-        for line_no, raw in enumerate(stream, 1):
-            if raw.strip():
-                yield parse_record(raw, display_name(name), line_no, field)
-
-
-def _open(name: str) -> IO[bytes]:
-    try:
-        return open(name, "rb")
-    except OSError as e:
-        raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
-
-
-def _batches(items: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _error(message: str) -> None:
     print(f"cleaner: error: {message}", file=sys.stderr)
+
+
+def options_from_args(args: argparse.Namespace) -> Options:
+    """The runner's options from parsed flags."""
+    progress = args.progress or (sys.stderr.isatty() and not args.no_progress)
+    return Options(jsonl=args.jsonl, text_field=args.text_field,
+                   removed_field=args.removed_field, on_error=args.on_error,
+                   explain=args.explain, encoding=args.encoding,
+                   allow_binary=args.allow_binary, n_jobs=args.jobs, progress=progress)
+
+
+def _report(message: str) -> None:
+    print(f"cleaner: {message}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -268,29 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(e.code or 0)
     try:
         jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob)
-        runner = Runner(Cleaner(config_from_args(args)), args)
+        runner = Runner(Cleaner(config_from_args(args)), options_from_args(args), _report)
     except (CleanerError, ValueError) as e:
-        _error(str(e))
+        _report(f"error: {e}")
         return EXIT_ERROR
-    failed = False
     try:
-        for job in jobs:
-            try:
-                runner.run(job, sys.stdout.buffer)
-            except CleanerError as e:
-                _error(str(e))
-                failed = True
-            except BrokenPipeError:
-                raise
-            except OSError as e:
-                _error(f"{job.target or 'standard output'}: cannot write: {e.strerror or e}")
-                failed = True
+        runner.run(jobs, sys.stdout.buffer)
         sys.stdout.flush()
     except KeyboardInterrupt:
-        _error("interrupted")
+        _report("error: interrupted")
         return 130
     except BrokenPipeError:
         return EXIT_OK
     if args.stats:
         print(runner.stats.format(), file=sys.stderr)
-    return EXIT_ERROR if failed else EXIT_OK
+    return EXIT_ERROR if runner.failed else EXIT_OK

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import gzip
 import json
 import os
 import sys
@@ -16,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import regex
 
@@ -49,16 +50,27 @@ def check_encoding(encoding: str) -> str:
         raise InputError(f"unknown encoding {encoding!r}") from None
 
 
-def read_bytes(name: str) -> bytes:
-    """All bytes of a file, or of standard input for ``-``."""
-    if name == STDIO:
-        return sys.stdin.buffer.read()
+def open_input(name: str) -> IO[bytes]:
+    """Open a file for reading bytes, decompressing ``.gz`` files on the fly."""
     try:
-        return Path(name).read_bytes()
+        if name.endswith(".gz"):
+            return cast(IO[bytes], gzip.open(name, "rb"))
+        return open(name, "rb")
     except IsADirectoryError:
-        raise InputError(f"{name}: is a directory (give -o OUTDIR to clean a folder)") from None
+        raise InputError(f"{name}: is a folder (give -o OUTDIR to clean a folder)") from None
     except OSError as e:
         raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
+
+
+def read_bytes(name: str) -> bytes:
+    """All bytes of a file (decompressed if ``.gz``), or of standard input for ``-``."""
+    if name == STDIO:
+        return sys.stdin.buffer.read()
+    with open_input(name) as f:
+        try:
+            return f.read()
+        except (OSError, EOFError) as e:
+            raise InputError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
 
 
 def decode(data: bytes, name: str, encoding: str = "utf-8", *,
@@ -105,6 +117,17 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def open_output(path: str | Path) -> Iterator[IO[bytes]]:
+    """:func:`atomic_output`, gzip-compressed when the name ends in ``.gz``."""
+    with atomic_output(path) as raw:
+        if not str(path).endswith(".gz"):
+            yield raw
+            return
+        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
+            yield packed  # type: ignore[misc]
 
 
 def parse_record(line: bytes, name: str, line_no: int, text_field: str) -> dict[str, Any]:

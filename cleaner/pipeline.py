@@ -6,6 +6,7 @@ and the model are loaded once, when a :class:`Cleaner` is built, never at import
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,6 +22,8 @@ from cleaner.types import CleanResult, Decision, Stage
 
 if TYPE_CHECKING:
     from cleaner.classifier import LineClassifier
+
+BATCH_SIZE = 256
 
 
 def _require_str(text: object) -> str:
@@ -89,8 +92,8 @@ class Cleaner:
             from cleaner.classifier import LineClassifier
 
             self.model = LineClassifier.load(cfg.model_path, trust=cfg.trust_model)
-        self.threshold = (cfg.threshold if cfg.threshold is not None or self.model is None
-                          else self.model.threshold)
+        self.threshold: float = (cfg.threshold if cfg.threshold is not None
+                                 else self.model.threshold if self.model is not None else 0.5)
 
     def clean(self, text: str) -> str:
         """Return the cleaned text of one document."""
@@ -100,22 +103,41 @@ class Cleaner:
         """Clean one document and return the text with one decision per input line."""
         return self._finish([self._prepare(text)])[0]
 
-    def clean_many(self, texts: Iterable[str], *, batch_size: int = 256) -> Iterator[str]:
-        """Clean documents lazily, in order; the model scores them in batches."""
-        for result in self.explain_many(texts, batch_size=batch_size):
+    def clean_many(self, texts: Iterable[str], *, n_jobs: int = 1,
+                   batch_size: int = BATCH_SIZE) -> Iterator[str]:
+        """Clean documents lazily and in order; see :meth:`explain_many` for the options."""
+        for result in self.explain_many(texts, n_jobs=n_jobs, batch_size=batch_size):
             yield result.text
 
-    def explain_many(self, texts: Iterable[str], *,
-                     batch_size: int = 256) -> Iterator[CleanResult]:
-        """Like :meth:`explain` for many documents, lazily and in order."""
-        batch: list[_Doc] = []
-        for text in texts:
-            batch.append(self._prepare(text))
-            if len(batch) >= batch_size:
-                yield from self._finish(batch)
-                batch = []
-        if batch:
-            yield from self._finish(batch)
+    def explain_many(self, texts: Iterable[str], *, n_jobs: int = 1,
+                     batch_size: int = BATCH_SIZE) -> Iterator[CleanResult]:
+        """Like :meth:`explain` for many documents: lazily, in order, in batches.
+
+        Documents are read ``batch_size`` at a time and the model scores a whole batch at
+        once. With ``n_jobs`` other than 1 (-1: all cores), batches go to that many joblib
+        worker processes, each of which builds its own cleaner once; the output is the same
+        as with one job. A single batch is always cleaned here, without starting workers.
+        """
+        batches = _batched(texts, batch_size)
+        if n_jobs == 1:
+            for batch in batches:
+                yield from self._explain_batch(batch)
+            return
+        head = list(itertools.islice(batches, 2))
+        if len(head) < 2:
+            for batch in head:
+                yield from self._explain_batch(batch)
+            return
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
+        work = (delayed(_explain_in_worker)(self.config, batch)
+                for batch in itertools.chain(head, batches))
+        for results in parallel(work):
+            yield from results
+
+    def _explain_batch(self, texts: Sequence[str]) -> list[CleanResult]:
+        return self._finish([self._prepare(text) for text in texts])
 
     def _prepare(self, text: str) -> _Doc:
         text = _require_str(text)
@@ -187,9 +209,20 @@ class Cleaner:
         return CleanResult(text, tuple(decisions))
 
 
+def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
 @lru_cache(maxsize=8)
 def _cleaner_for(config: CleanerConfig) -> Cleaner:
     return Cleaner(config)
+
+
+def _explain_in_worker(config: CleanerConfig, texts: list[str]) -> list[CleanResult]:
+    """Clean one batch in a worker process, reusing that process's cleaner."""
+    return _cleaner_for(config)._explain_batch(texts)
 
 
 def clean(text: str, **options: Any) -> str:

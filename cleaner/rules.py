@@ -43,7 +43,8 @@ _LIST_ITEM = regex.compile(r"[-*•·–]?\s*[^.!?。！？]{1,60}[^.!?。！？
 _LIST_ITEM_MAX_WORDS = 6
 # What may stand before a rule's first phrase list for the rule to be indexed by the first
 # words of that list: only symbols, spaces and "o" as a bullet (see _anchors).
-_HARMLESS_SYNTAX = regex.compile(r"\\[sW\[\](){}*.+?|/\\-]|\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])|o\(\?=\\s\)")
+_HARMLESS_SYNTAX = regex.compile(
+    r"\\[sW\[\](){}*.+?|/\\-]|\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])|o\(\?=\\s\)")
 _WORDISH = regex.compile(r"[\p{L}\p{N}_.\\]|\[\^")
 _LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)")
 
@@ -93,7 +94,8 @@ def builtin_phrase_files() -> dict[str, Path]:
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            data: dict[str, Any] = tomllib.load(f)
+            return data
     except OSError as e:
         raise RuleError(f"{path}: cannot read rule file: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
@@ -221,7 +223,7 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
         return None
     keys = set()
     for phrase in phrases[found.group(1)]:
-        symbols, word = _LINE_START.match(phrase).group(1, 2)  # type: ignore[union-attr]
+        symbols, word = _LINE_START.match(phrase).group(1, 2)
         symbols = symbols.replace(" ", "")
         if not (symbols or word):
             return None
@@ -333,7 +335,7 @@ class RuleSet:
 
     def _candidates(self, line: str) -> list[int]:
         """Indices of the rules that can match ``line``, in rule order."""
-        symbols, first, gap, second = _LINE_START.match(line).groups()  # type: ignore[union-attr]
+        symbols, first, gap, second = _LINE_START.match(line).groups()
         found = set(self._always)
         for key in {*symbols, *gap}:
             found.update(self._by_word.get(key, ()))

@@ -19,6 +19,10 @@ class Stats:
     bytes_in: int = 0
     bytes_out: int = 0
     undecodable_bytes: int = 0
+    records_in: int = 0
+    records_out: int = 0
+    records_skipped: int = 0
+    records_unchanged: int = 0
     removed_by_category: Counter[str] = field(default_factory=Counter)
     removed_by_stage: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
@@ -43,6 +47,9 @@ class Stats:
             f"lines: {self.lines_in} in, {self.lines_out} out",
             f"bytes: {self.bytes_in} in, {self.bytes_out} out",
             f"undecodable bytes carried through: {self.undecodable_bytes}",
+            *([f"records: {self.records_in} in, {self.records_out} cleaned, "
+               f"{self.records_unchanged} passed through unchanged, "
+               f"{self.records_skipped} skipped"] if self.records_in else []),
             "removed lines by stage: " + _counts(self.removed_by_stage, [s.value for s in Stage]),
             "removed lines by category: " + _counts(self.removed_by_category),
             f"speed: {self.documents / seconds:.1f} docs/s, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import subprocess
@@ -137,11 +138,11 @@ def test_other_files_are_processed_when_one_fails(tmp_path: Path) -> None:
 
 def test_user_rules_file_and_bad_rules_file(tmp_path: Path) -> None:
     rules = tmp_path / "mine.toml"
-    rules.write_text('[[rule]]\nid = "mine.promo"\ncategory = "promo"\npattern = "Jetzt testen!?"\n',
-                     encoding="utf-8")
+    rule = '[[rule]]\nid = "mine.{}"\ncategory = "promo"\npattern = "{}"\n'
+    rules.write_text(rule.format("promo", "Jetzt testen!?"), encoding="utf-8")
     proc = run("--rules", str(rules), stdin="Ein Satz.\nJetzt testen!\n")
     assert proc.stdout.decode() == "Ein Satz.\n"
-    rules.write_text('[[rule]]\nid = "mine.bad"\ncategory = "x"\npattern = "(("\n', encoding="utf-8")
+    rules.write_text(rule.format("bad", "(("), encoding="utf-8")
     proc = run("--rules", str(rules), stdin="Ein Satz.\n")
     assert proc.returncode == 1
     assert str(rules).encode() in proc.stderr and b"mine.bad" in proc.stderr
@@ -149,9 +150,53 @@ def test_user_rules_file_and_bad_rules_file(tmp_path: Path) -> None:
 
 def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
-    big.write_text("Ein ganz normaler Satz mit einigen Wörtern darin.\n" * 200_000, encoding="utf-8")
+    line = "Ein ganz normaler Satz mit einigen Wörtern darin.\n"
+    big.write_text(line * 200_000, encoding="utf-8")
     cmd = f'"{sys.executable}" -m cleaner --no-model "{big}" | head -n 1'
     proc = subprocess.run(cmd, shell=True, capture_output=True, timeout=120, check=False,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    assert proc.stdout.decode() == "Ein ganz normaler Satz mit einigen Wörtern darin.\n"
+    assert proc.stdout.decode() == line
     assert proc.stderr == b""
+
+
+def _records(n: int) -> str:
+    return "".join(json.dumps({"id": i, "text": f"Satz {i} mit Inhalt, der bleibt.\nWerbung\n"},
+                              ensure_ascii=False) + "\n" for i in range(n))
+
+
+def test_jobs_do_not_change_the_output() -> None:
+    payload = _records(1200)
+    one = run("--jsonl", "--jobs", "1", stdin=payload)
+    two = run("--jsonl", "--jobs", "2", stdin=payload)
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout
+    assert len(one.stdout.splitlines()) == 1200
+
+
+def test_gzip_by_extension_and_removed_field(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(gzip.compress(_records(3).encode("utf-8")))
+    out = tmp_path / "out.jsonl.gz"
+    proc = run("--jsonl", str(src), "-o", str(out), "--removed-field", "removed")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in gzip.decompress(out.read_bytes()).splitlines()]
+    assert rows[2] == {"id": 2, "text": "Satz 2 mit Inhalt, der bleibt.\n",
+                       "removed": ["Werbung"]}
+
+
+@pytest.mark.parametrize(("policy", "kept_ids"), [("skip", [0, 2]), ("keep", [0, "bad", 2])])
+def test_on_error_skip_or_keep_accounts_for_every_record(policy: str, kept_ids: list) -> None:
+    payload = _records(1) + '{"id": "bad", "text": 7}\n' + _records(3).splitlines(True)[2]
+    proc = run("--jsonl", "--on-error", policy, "--stats", stdin=payload)
+    assert proc.returncode == 0
+    assert [json.loads(line)["id"] for line in proc.stdout.splitlines()] == kept_ids
+    err = proc.stderr.decode()
+    assert "warning: <stdin>:2: field 'text' is int" in err
+    skipped = 1 if policy == "skip" else 0
+    assert (f"records: 3 in, 2 cleaned, {1 - skipped} passed through unchanged, "
+            f"{skipped} skipped") in err
+
+
+def test_no_progress_bar_in_pipes_unless_asked() -> None:
+    assert run("--jsonl", stdin=_records(3)).stderr == b""
+    assert b"doc" in run("--jsonl", "--progress", stdin=_records(3)).stderr

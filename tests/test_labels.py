@@ -23,7 +23,8 @@ def test_format_and_parse_round_trip() -> None:
 
 
 def test_explain_output_is_read_as_labelled_document() -> None:
-    table = f"{EXPLAIN_HEADER}\n1\tC\tmodel\t\t0.010\tTitel\n2\t\twhitespace\t\t\t\n3\tB\trule\tx\t\tTags:\n"
+    table = (f"{EXPLAIN_HEADER}\n1\tC\tmodel\t\t0.010\tTitel\n2\t\twhitespace\t\t\t\n"
+             "3\tB\trule\tx\t\tTags:\n")
     doc = parse_labelled(table)
     assert doc.lines == ["Titel", "", "Tags:"]
     assert doc.tags == ["C", None, "B"]
