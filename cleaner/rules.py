@@ -15,6 +15,7 @@ tag names under "Tags:"), stopping at the first line that reads like prose.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 WHERE = ("anywhere", "head", "tail")
+USER_RULE_TIMEOUT = 1.0  # seconds one user rule may take on one line
 CONTINUES = ("", "list")
 _REQUIRED = {"id", "category", "pattern"}
 _OPTIONAL = {"where", "langs", "examples", "counter_examples", "case_sensitive", "continues",
@@ -64,11 +66,22 @@ class Rule:
     counter_examples: tuple[str, ...] = ()
     description: str = ""
     source: str = ""
+    timeout: float | None = None
     compiled: Any = field(default=None, compare=False, repr=False)
 
     def matches(self, line: str) -> bool:
-        """True when the rule's pattern matches the whole line."""
-        return self.compiled.fullmatch(line) is not None
+        """True when the rule's pattern matches the whole line.
+
+        A rule with a ``timeout`` (every user rule) that takes longer than that on one line
+        raises RuleError naming it: a pattern that backtracks catastrophically must not hang
+        a run.
+        """
+        try:
+            return self.compiled.fullmatch(line, timeout=self.timeout) is not None
+        except TimeoutError:
+            raise RuleError(f"{self.source}: rule {self.id!r} took over {self.timeout} s on "
+                            f"a line of {len(line)} characters; simplify its pattern (nested "
+                            "repetition such as (a+)+ backtracks catastrophically)") from None
 
 
 @dataclass(frozen=True)
@@ -199,7 +212,7 @@ def _compile(rule: Rule, phrases: Mapping[str, list[str]]) -> Rule:
         raise RuleError(f"{rule.source}: rule {rule.id!r}: bad pattern: {e}") from None
     if compiled.fullmatch(""):
         raise RuleError(f"{rule.source}: rule {rule.id!r}: pattern matches an empty line")
-    return Rule(**{**rule.__dict__, "compiled": compiled})
+    return dataclasses.replace(rule, compiled=compiled)
 
 
 def _applies(rule: Rule, langs: Sequence[str] | None) -> bool:
@@ -284,16 +297,21 @@ class RuleSet:
 
     @classmethod
     def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
+             user_timeout: float = USER_RULE_TIMEOUT,
              langs: Sequence[str] | None = None, head_lines: int = 5,
              tail_lines: int = 15) -> RuleSet:
-        """Compile the shipped rules (unless ``builtin`` is false) plus ``extra_files``."""
-        files = (builtin_rule_files() if builtin else []) + [Path(p) for p in extra_files]
+        """Compile the shipped rules (unless ``builtin`` is false) plus ``extra_files``,
+        whose rules may take at most ``user_timeout`` seconds on one line."""
+        shipped = builtin_rule_files() if builtin else []
+        files = shipped + [Path(p) for p in extra_files]
         phrases = load_phrases(langs)
         parsed: list[Rule] = []
         for path in files:
             rules, own_phrases = read_rule_file(path)
             for name, items in own_phrases.items():
                 phrases.setdefault(name, []).extend(items)
+            if path not in shipped:
+                rules = [dataclasses.replace(r, timeout=user_timeout) for r in rules]
             parsed.extend(rules)
         seen: dict[str, str] = {}
         for rule in parsed:
@@ -348,7 +366,7 @@ class RuleSet:
     def _first_match(self, line: str, zones: tuple[str, ...]) -> Rule | None:
         for k in self._candidates(line):
             rule = self.rules[k]
-            if rule.where in zones and rule.compiled.fullmatch(line) is not None:
+            if rule.where in zones and rule.matches(line):
                 return rule
         return None
 

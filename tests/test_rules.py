@@ -136,3 +136,15 @@ def test_first_word_index_never_skips_a_matching_rule() -> None:
     for start in range(0, len(variants), 40):  # documents of 40 lines: every zone is used
         chunk = variants[start:start + 40]
         assert _ids(SHIPPED, chunk) == _ids(unindexed, chunk)
+
+
+def test_user_rule_that_backtracks_catastrophically_is_reported_not_hung(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+[[rule]]
+id = "mine.slow"
+category = "x"
+pattern = '(?:a|aa)+b'
+""")
+    rules = RuleSet.load([path], builtin=False, user_timeout=0.05)
+    with pytest.raises(RuleError, match=r"rule 'mine\.slow' took over 0\.05 s"):
+        rules.match(["a" * 60])
