@@ -199,12 +199,23 @@ def read_rule_file(path: Path) -> tuple[list[Rule], dict[str, list[str]]]:
     return [_parse_rule(raw, str(path)) for raw in raw_rules], phrases
 
 
+def _lists_filled(rule: Rule, phrases: Mapping[str, list[str]],
+                  known: Iterable[str]) -> bool:
+    """Whether every list the rule uses has phrases in the loaded languages.
+
+    A list that some language defines but none of the loaded ones does makes the rule not
+    apply (its languages are not loaded); a list that no file defines is an error.
+    """
+    names = set(_LIST_NAME.findall(rule.pattern))
+    unknown = sorted(n for n in names if not phrases.get(n) and n not in known)
+    if unknown:
+        raise RuleError(f"{rule.source}: rule {rule.id!r}: no phrase list named "
+                        f"{', '.join(unknown)}")
+    return all(phrases.get(n) for n in names)
+
+
 def _compile(rule: Rule, phrases: Mapping[str, list[str]]) -> Rule:
     names = set(_LIST_NAME.findall(rule.pattern))
-    absent = sorted(n for n in names if not phrases.get(n))
-    if absent:
-        raise RuleError(f"{rule.source}: rule {rule.id!r}: no phrases for list(s) "
-                        f"{', '.join(absent)} in the loaded languages")
     flags = regex.V0 | (0 if rule.case_sensitive else regex.IGNORECASE)
     try:
         compiled = regex.compile(rule.pattern, flags, **{n: phrases[n] for n in names})
@@ -319,7 +330,9 @@ class RuleSet:
                 raise RuleError(f"{rule.source}: rule {rule.id!r}: duplicate id "
                                 f"(first defined in {seen[rule.id]})")
             seen[rule.id] = rule.source
-        compiled = [_compile(r, phrases) for r in parsed if _applies(r, langs)]
+        known = set(load_phrases()) if langs is not None else set()
+        compiled = [_compile(r, phrases) for r in parsed
+                    if _applies(r, langs) and _lists_filled(r, phrases, known)]
         return cls(compiled, head_lines=head_lines, tail_lines=tail_lines,
                    anchors=[_anchors(r, phrases) for r in compiled])
 

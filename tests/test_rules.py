@@ -105,7 +105,7 @@ pattern = 'Themen:'
      r"rule 'a\.b': unknown key\(s\) colour"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\n", r"rule 'a\.b': missing key\(s\) pattern"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x*'\n", r"matches an empty line"),
-    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = '\\L<nowhere>'\n", r"no phrases for"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = '\\L<nowhere>'\n", r"no phrase list named nowhere"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x'\nwhere = 'middle'\n", r"where must be"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x'\n[[rule]]\nid = 'a.b'\n"
      "category = 'y'\npattern = 'y'\n", r"duplicate id"),
@@ -148,3 +148,10 @@ pattern = '(?:a|aa)+b'
     rules = RuleSet.load([path], builtin=False, user_timeout=0.05)
     with pytest.raises(RuleError, match=r"rule 'mine\.slow' took over 0\.05 s"):
         rules.match(["a" * 60])
+
+
+def test_languages_limit_the_phrase_lists() -> None:
+    german = RuleSet.load(langs=["de"])
+    assert german.match(["Text.", "Anzeige"])[1] is not None
+    assert german.match(["Text.", "Publicidad"])[1] is None
+    assert RuleSet.load(langs=["fi"]).match(["Text.", "Anzeige"]) == [None, None]
