@@ -44,11 +44,12 @@ _LIST_NAME = regex.compile(r"\\L<(\w+)>")
 _LIST_ITEM = regex.compile(r"[-*•·–]?\s*[^.!?。！？]{1,60}[^.!?。！？:]?", regex.V0)
 _LIST_ITEM_MAX_WORDS = 6
 # What may stand before a rule's first phrase list for the rule to be indexed by the first
-# words of that list: only symbols, spaces and "o" as a bullet (see _anchors).
+# words of that list: only symbols, spaces, digits and "o" as a bullet (see _anchors).
 _HARMLESS_SYNTAX = regex.compile(
-    r"\\[sW\[\](){}*.+?|/\\-]|\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])|o\(\?=\\s\)")
+    r"\\[sdW\[\](){}*.+?|/\\-]|\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])|o\(\?=\\s\)")
 _WORDISH = regex.compile(r"[\p{L}\p{N}_.\\]|\[\^")
-_LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)")
+_LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)")
+_PHRASE_START = regex.compile(r"([\W_]*)(\w*)(.?)", regex.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -231,28 +232,59 @@ def _applies(rule: Rule, langs: Sequence[str] | None) -> bool:
 
 
 def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | None:
-    """Keys one of which every line the rule matches must start with, or None.
+    """Keys one of which every line the rule matches must show, or None.
 
-    When a pattern opens with nothing but symbols, spaces and an "o" bullet before its first
-    ``\\L<list>``, a matching line starts with one of the list's phrases after at most a
-    few symbols and one one-letter word. A phrase's key is its first symbol or else its
-    casefolded first word; see :meth:`RuleSet._candidates` for the line side. Named lists
-    are slow to match, so this index lets most lines skip most rules.
+    A pattern whose first phrase list is not optional (no group is open before it) can
+    only match a line that contains one of the list's phrases. Keys starting with ``~``
+    say so: the casefolded line must contain that phrase's first word or symbol.
+
+    When a pattern opens with nothing but symbols, spaces, digits and an "o" bullet before
+    its first ``\\L<list>``, a matching line starts with one of the list's phrases after at
+    most a few symbols and one one-letter word or number. A phrase gives one key:
+
+    - ``!c``: it starts with the symbol ``c``;
+    - ``=word``: its casefolded first word, which a non-word character follows, so the
+      line's word is exactly that;
+    - ``^word``: the phrase is one word, which the pattern may continue ("Kommentar" +
+      "e?"), so the line's word starts with it.
+
+    :meth:`RuleSet._candidates` computes the same keys for a line. Named lists are slow to
+    match, so this index lets most lines skip most rules.
     """
     found = _LIST_NAME.search(rule.pattern)
     if found is None:
         return None
     prefix = rule.pattern[:found.start()]
-    if not _closes_all_groups(prefix) or _WORDISH.search(_HARMLESS_SYNTAX.sub("", prefix)):
+    if not _closes_all_groups(prefix):
         return None
+    at_start = not _WORDISH.search(_HARMLESS_SYNTAX.sub("", prefix))
     keys = set()
     for phrase in phrases[found.group(1)]:
-        symbols, word = _LINE_START.match(phrase).group(1, 2)
+        symbols, word, after = _PHRASE_START.match(phrase).groups()
         symbols = symbols.replace(" ", "")
         if not (symbols or word):
             return None
-        keys.add(symbols[0] if symbols else _fold(word))
+        if not at_start:
+            keys.add("~" + (symbols[0] if symbols else _fold(word)))
+        elif symbols:
+            keys.add("!" + symbols[0])
+        else:
+            keys.add(("=" if after else "^") + _fold(word))
     return frozenset(keys)
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+def _minimal(keys: Iterable[str]) -> set[str]:
+    """Drop "contains" keys that hold a shorter key of the same rule: "~alle" when "~all"
+    is there, since a line holding "alle" holds "all"."""
+    keys = set(keys)
+    contained = sorted((k for k in keys if k[0] == "~"), key=len)
+    for i, key in enumerate(contained):
+        if any(shorter[1:] in key[1:] for shorter in contained[:i]):
+            keys.discard(key)
+    return keys
 
 
 def _fold(word: str) -> str:
@@ -299,12 +331,16 @@ class RuleSet:
         self.head_lines = head_lines
         self.tail_lines = tail_lines
         anchors = anchors or [None] * len(self.rules)
-        self._always = [k for k, a in enumerate(anchors) if a is None]
-        self._by_word: dict[str, list[int]] = {}
-        for k, words in enumerate(anchors):
-            for word in words or ():
-                self._by_word.setdefault(word, []).append(k)
-        self._longest_anchor = max(map(len, self._by_word), default=0)
+        self._always = frozenset(k for k, a in enumerate(anchors) if a is None)
+        # One index per kind of key (see _anchors): symbol, exact word, word prefix, contained.
+        self._index: dict[str, dict[str, set[int]]] = {kind: {} for kind in "!=^~"}
+        for k, keys in enumerate(anchors):
+            for key in _minimal(keys or ()):
+                self._index[key[0]].setdefault(key[1:], set()).add(k)
+        # Word-prefix keys are looked up by their first three letters (or all, if shorter).
+        self._prefix3: dict[str, set[int]] = {}
+        for key, rules in self._index.pop("^").items():
+            self._prefix3.setdefault(key[:3], set()).update(rules)
 
     @classmethod
     def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
@@ -366,15 +402,24 @@ class RuleSet:
 
     def _candidates(self, line: str) -> list[int]:
         """Indices of the rules that can match ``line``, in rule order."""
-        symbols, first, gap, second = _LINE_START.match(line).groups()
+        # Up to three words: a one-letter bullet, a number, then the phrase ("o 12 Comments").
+        symbols, first, gap, second, gap2, third = _LINE_START.match(line).groups()
         found = set(self._always)
-        for key in {*symbols, *gap}:
-            found.update(self._by_word.get(key, ()))
-        for word in (first, second):
-            word = _fold(word)[:self._longest_anchor]
-            for end in range(1, len(word) + 1):
-                found.update(self._by_word.get(word[:end], ()))
-        return sorted(found) if len(found) > len(self._always) else self._always
+        symbol, exact, prefix3, contained = (*(self._index[kind] for kind in "!="),
+                                             self._prefix3, self._index["~"])
+        for char in {*symbols, *gap, *gap2}:
+            found |= symbol.get(char, _NONE)
+        words = {_fold(first), _fold(second), _fold(third)}
+        for word in words | {w.lstrip("0123456789") for w in words}:
+            found |= exact.get(word, _NONE)
+            for end in (1, 2, 3):
+                found |= prefix3.get(word[:end], _NONE)
+        if contained:
+            folded = _fold(line)
+            for key, rules in contained.items():
+                if key in folded:
+                    found |= rules
+        return sorted(found)
 
     def _first_match(self, line: str, zones: tuple[str, ...]) -> Rule | None:
         for k in self._candidates(line):
