@@ -248,7 +248,7 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
     - ``^word``: the phrase is one word, which the pattern may continue ("Kommentar" +
       "e?"), so the line's word starts with it.
 
-    :meth:`RuleSet._candidates` computes the same keys for a line. Named lists are slow to
+    :meth:`_Index.candidates` computes the same keys for a line. Named lists are slow to
     match, so this index lets most lines skip most rules.
     """
     found = _LIST_NAME.search(rule.pattern)
@@ -274,6 +274,7 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
 
 
 _NONE: frozenset[int] = frozenset()
+_ZONES = [("anywhere",), ("anywhere", "head"), ("anywhere", "tail"), ("anywhere", "head", "tail")]
 
 
 def _minimal(keys: Iterable[str]) -> set[str]:
@@ -318,6 +319,41 @@ def _closes_all_groups(prefix: str) -> bool:
     return depth == 0 and not in_class
 
 
+class _Index:
+    """Which rules a line can possibly match, from the keys of :func:`_anchors`."""
+
+    def __init__(self, anchors: Sequence[tuple[int, frozenset[str] | None]]) -> None:
+        self.always = frozenset(k for k, keys in anchors if keys is None)
+        by_kind: dict[str, dict[str, set[int]]] = {kind: {} for kind in "!=^~"}
+        for k, keys in anchors:
+            for key in _minimal(keys or ()):
+                by_kind[key[0]].setdefault(key[1:], set()).add(k)
+        self.symbol, self.exact, self.contained = by_kind["!"], by_kind["="], by_kind["~"]
+        # Word-prefix keys are looked up by their first three letters (or all, if shorter).
+        self.prefix3: dict[str, set[int]] = {}
+        for key, rules in by_kind["^"].items():
+            self.prefix3.setdefault(key[:3], set()).update(rules)
+
+    def candidates(self, line: str) -> list[int]:
+        """Indices of the rules that can match ``line``, in rule order."""
+        # Up to three words: a one-letter bullet, a number, then the phrase ("o 12 Comments").
+        symbols, first, gap, second, gap2, third = _LINE_START.match(line).groups()
+        found = set(self.always)
+        for char in {*symbols, *gap, *gap2}:
+            found |= self.symbol.get(char, _NONE)
+        words = {_fold(first), _fold(second), _fold(third)}
+        for word in words | {w.lstrip("0123456789") for w in words}:
+            found |= self.exact.get(word, _NONE)
+            for end in (1, 2, 3):
+                found |= self.prefix3.get(word[:end], _NONE)
+        if self.contained:
+            folded = _fold(line)
+            for key, rules in self.contained.items():
+                if key in folded:
+                    found |= rules
+        return sorted(found)
+
+
 class RuleSet:
     """Compiled rules, matched against a document's normalized lines.
 
@@ -330,17 +366,11 @@ class RuleSet:
         self.rules = tuple(rules)
         self.head_lines = head_lines
         self.tail_lines = tail_lines
-        anchors = anchors or [None] * len(self.rules)
-        self._always = frozenset(k for k, a in enumerate(anchors) if a is None)
-        # One index per kind of key (see _anchors): symbol, exact word, word prefix, contained.
-        self._index: dict[str, dict[str, set[int]]] = {kind: {} for kind in "!=^~"}
-        for k, keys in enumerate(anchors):
-            for key in _minimal(keys or ()):
-                self._index[key[0]].setdefault(key[1:], set()).add(k)
-        # Word-prefix keys are looked up by their first three letters (or all, if shorter).
-        self._prefix3: dict[str, set[int]] = {}
-        for key, rules in self._index.pop("^").items():
-            self._prefix3.setdefault(key[:3], set()).update(rules)
+        keys = list(anchors or [None] * len(self.rules))
+        # One index per zone, holding only the rules that apply there.
+        self._indexes = {zones: _Index([(k, keys[k]) for k, rule in enumerate(self.rules)
+                                        if rule.where in zones])
+                         for zones in _ZONES}
 
     @classmethod
     def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
@@ -400,32 +430,10 @@ class RuleSet:
                 continuing = None
         return hits
 
-    def _candidates(self, line: str) -> list[int]:
-        """Indices of the rules that can match ``line``, in rule order."""
-        # Up to three words: a one-letter bullet, a number, then the phrase ("o 12 Comments").
-        symbols, first, gap, second, gap2, third = _LINE_START.match(line).groups()
-        found = set(self._always)
-        symbol, exact, prefix3, contained = (*(self._index[kind] for kind in "!="),
-                                             self._prefix3, self._index["~"])
-        for char in {*symbols, *gap, *gap2}:
-            found |= symbol.get(char, _NONE)
-        words = {_fold(first), _fold(second), _fold(third)}
-        for word in words | {w.lstrip("0123456789") for w in words}:
-            found |= exact.get(word, _NONE)
-            for end in (1, 2, 3):
-                found |= prefix3.get(word[:end], _NONE)
-        if contained:
-            folded = _fold(line)
-            for key, rules in contained.items():
-                if key in folded:
-                    found |= rules
-        return sorted(found)
-
     def _first_match(self, line: str, zones: tuple[str, ...]) -> Rule | None:
-        for k in self._candidates(line):
-            rule = self.rules[k]
-            if rule.where in zones and rule.matches(line):
-                return rule
+        for k in self._indexes[zones].candidates(line):
+            if self.rules[k].matches(line):
+                return self.rules[k]
         return None
 
 
