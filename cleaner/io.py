@@ -139,6 +139,8 @@ def parse_record(line: bytes, name: str, line_no: int, text_field: str) -> dict[
         raise InputError(f"{where}: record is not valid UTF-8") from None
     except json.JSONDecodeError as e:
         raise InputError(f"{where}: malformed JSON: {e.msg} (column {e.colno})") from None
+    except (ValueError, RecursionError) as e:  # e.g. a 5000-digit number, deep nesting
+        raise InputError(f"{where}: malformed JSON: {e}") from None
     if not isinstance(record, dict):
         raise InputError(f"{where}: record is not a JSON object")
     if text_field not in record:
