@@ -1,0 +1,84 @@
+"""Decoding input and writing output safely."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cleaner.errors import InputError
+from cleaner.io import atomic_output, decode, encode
+
+
+def test_invalid_utf8_is_carried_through_and_counted() -> None:
+    raw = b"Caf\xe9 ist geschlossen.\nGr\xfc\xdfe\n"
+    doc = decode(raw, "x.txt")
+    assert doc.undecodable == 3
+    assert encode(doc.text) == raw
+
+
+def test_bom_is_dropped_and_nul_bytes_mean_binary() -> None:
+    assert decode(b"\xef\xbb\xbfHallo", "x.txt").text == "Hallo"
+    with pytest.raises(InputError, match=r"x\.bin: looks binary.*--allow-binary"):
+        decode(b"PK\x03\x04\x00\x00", "x.bin")
+    assert decode(b"a\x00b", "x.bin", allow_binary=True).text == "a\x00b"
+
+
+def test_legacy_encoding() -> None:
+    assert decode("Grüße".encode("cp1252"), "x.txt", "cp1252").text == "Grüße"
+
+
+def test_atomic_output_leaves_original_untouched_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "out.txt"
+    target.write_text("original\n", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), atomic_output(target) as f:
+        f.write(b"half of the new cont")
+        raise KeyboardInterrupt
+    assert target.read_text(encoding="utf-8") == "original\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_atomic_output_into_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"), \
+            atomic_output(tmp_path / "nope" / "out.txt"):
+        pass
+
+
+def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "cleaner", "--no-model", *args], input=stdin,
+                          capture_output=True, timeout=120, check=False)
+
+
+def test_cli_round_trips_undecodable_bytes_and_reports_them() -> None:
+    proc = run("--stats", stdin=b"Caf\xe9 ist geschlossen.\nAnzeige\n")
+    assert proc.returncode == 0
+    assert proc.stdout == b"Caf\xe9 ist geschlossen.\n"
+    assert b"undecodable bytes carried through: 1" in proc.stderr
+
+
+def test_cli_refuses_binary_file_but_cleans_the_others(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "b.txt").write_text("Ein Satz.\nWerbung\n", encoding="utf-8")
+    proc = run(str(tmp_path / "a.bin"), str(tmp_path / "b.txt"))
+    assert proc.returncode == 1
+    assert proc.stdout == b"Ein Satz.\n"
+    assert proc.stderr.decode().strip() == (f"cleaner: error: {tmp_path / 'a.bin'}: looks binary "
+                                            "(it contains NUL bytes); pass --allow-binary to "
+                                            "clean it anyway")
+
+
+@pytest.mark.parametrize("stdin", [b"", b" \n\t\n\r\n"])
+def test_empty_and_whitespace_input_give_empty_output(stdin: bytes) -> None:
+    proc = run(stdin=stdin)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"", b"")
+
+
+def test_in_place_failure_keeps_the_original(tmp_path: Path) -> None:
+    src = tmp_path / "a.txt"
+    src.write_bytes(b"\x00binary")
+    proc = run("--in-place", str(src))
+    assert proc.returncode == 1
+    assert src.read_bytes() == b"\x00binary"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
