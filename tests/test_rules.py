@@ -105,7 +105,8 @@ pattern = 'Themen:'
      r"rule 'a\.b': unknown key\(s\) colour"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\n", r"rule 'a\.b': missing key\(s\) pattern"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x*'\n", r"matches an empty line"),
-    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = '\\L<nowhere>'\n", r"no phrase list named nowhere"),
+    ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = '\\L<nowhere>'\n",
+     r"no phrase list named nowhere"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x'\nwhere = 'middle'\n", r"where must be"),
     ("[[rule]]\nid = 'a.b'\ncategory = 'x'\npattern = 'x'\n[[rule]]\nid = 'a.b'\n"
      "category = 'y'\npattern = 'y'\n", r"duplicate id"),
