@@ -216,13 +216,14 @@ def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 @lru_cache(maxsize=8)
-def _cleaner_for(config: CleanerConfig) -> Cleaner:
+def cached_cleaner(config: CleanerConfig) -> Cleaner:
+    """The cleaner for ``config``, built once per process (workers reuse it)."""
     return Cleaner(config)
 
 
 def _explain_in_worker(config: CleanerConfig, texts: list[str]) -> list[CleanResult]:
     """Clean one batch in a worker process, reusing that process's cleaner."""
-    return _cleaner_for(config)._explain_batch(texts)
+    return cached_cleaner(config)._explain_batch(texts)
 
 
 def clean(text: str, **options: Any) -> str:
@@ -230,4 +231,4 @@ def clean(text: str, **options: Any) -> str:
 
     Cleaners are cached per configuration, so repeated calls do not reload rules or model.
     """
-    return _cleaner_for(CleanerConfig.from_options(**options)).clean(_require_str(text))
+    return cached_cleaner(CleanerConfig.from_options(**options)).clean(_require_str(text))
