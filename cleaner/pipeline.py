@@ -7,10 +7,10 @@ and the model are loaded once, when a :class:`Cleaner` is built, never at import
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cleaner.classifier import LineClassifier
 
 BATCH_SIZE = 256
+_T = TypeVar("_T")
 
 
 def _require_str(text: object) -> str:
@@ -106,34 +107,37 @@ class Cleaner:
     def clean_many(self, texts: Iterable[str], *, n_jobs: int = 1,
                    batch_size: int = BATCH_SIZE) -> Iterator[str]:
         """Clean documents lazily and in order; see :meth:`explain_many` for the options."""
-        for result in self.explain_many(texts, n_jobs=n_jobs, batch_size=batch_size):
-            yield result.text
+        return self._many(texts, n_jobs, batch_size, _texts_of_batch)
 
     def explain_many(self, texts: Iterable[str], *, n_jobs: int = 1,
-                     batch_size: int = BATCH_SIZE) -> Iterator[CleanResult]:
+                     batch_size: int = BATCH_SIZE,
+                     brief: bool = False) -> Iterator[CleanResult]:
         """Like :meth:`explain` for many documents: lazily, in order, in batches.
 
         Documents are read ``batch_size`` at a time and the model scores a whole batch at
         once. With ``n_jobs`` other than 1 (-1: all cores), batches go to that many joblib
         worker processes, each of which builds its own cleaner once; the output is the same
         as with one job. A single batch is always cleaned here, without starting workers.
+        With ``brief``, each result keeps only the decisions of removed lines, which is
+        much less to send back from a worker.
         """
+        return self._many(texts, n_jobs, batch_size,
+                          _brief_results_of_batch if brief else _results_of_batch)
+
+    def _many(self, texts: Iterable[str], n_jobs: int, batch_size: int,
+              work: Callable[[Cleaner, list[str]], list[_T]]) -> Iterator[_T]:
         batches = _batched(texts, batch_size)
-        if n_jobs == 1:
-            for batch in batches:
-                yield from self._explain_batch(batch)
-            return
-        head = list(itertools.islice(batches, 2))
-        if len(head) < 2:
-            for batch in head:
-                yield from self._explain_batch(batch)
+        head = [] if n_jobs == 1 else list(itertools.islice(batches, 2))
+        if n_jobs == 1 or len(head) < 2:
+            for batch in itertools.chain(head, batches):
+                yield from work(self, batch)
             return
         from joblib import Parallel, delayed
 
         parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
-        work = (delayed(_explain_in_worker)(self.config, batch)
-                for batch in itertools.chain(head, batches))
-        for results in parallel(work):
+        tasks = (delayed(_in_worker)(self.config, work, batch)
+                 for batch in itertools.chain(head, batches))
+        for results in parallel(tasks):
             yield from results
 
     def _explain_batch(self, texts: Sequence[str]) -> list[CleanResult]:
@@ -221,9 +225,22 @@ def cached_cleaner(config: CleanerConfig) -> Cleaner:
     return Cleaner(config)
 
 
-def _explain_in_worker(config: CleanerConfig, texts: list[str]) -> list[CleanResult]:
+def _in_worker(config: CleanerConfig, work: Callable[[Cleaner, list[str]], list[_T]],
+               texts: list[str]) -> list[_T]:
     """Clean one batch in a worker process, reusing that process's cleaner."""
-    return cached_cleaner(config)._explain_batch(texts)
+    return work(cached_cleaner(config), texts)
+
+
+def _results_of_batch(cleaner: Cleaner, texts: list[str]) -> list[CleanResult]:
+    return cleaner._explain_batch(texts)
+
+
+def _brief_results_of_batch(cleaner: Cleaner, texts: list[str]) -> list[CleanResult]:
+    return [result.brief() for result in cleaner._explain_batch(texts)]
+
+
+def _texts_of_batch(cleaner: Cleaner, texts: list[str]) -> list[str]:
+    return [result.text for result in cleaner._explain_batch(texts)]
 
 
 def clean(text: str, **options: Any) -> str:

@@ -153,7 +153,8 @@ class Runner:
             self._fail(f"{job.target or 'standard output'}: cannot write: {e.strerror or e}")
 
     def _results(self, texts: Iterator[str]) -> Iterator[CleanResult]:
-        results = self.cleaner.explain_many(texts, n_jobs=self.options.n_jobs)
+        results = self.cleaner.explain_many(texts, n_jobs=self.options.n_jobs,
+                                            brief=not self.options.explain)
         if not self.options.progress:
             return results
         from tqdm import tqdm

@@ -30,7 +30,7 @@ class Stats:
     def add(self, result: CleanResult, bytes_in: int, undecodable: int = 0) -> None:
         """Count one cleaned document."""
         self.documents += 1
-        self.lines_in += len(result.decisions)
+        self.lines_in += result.line_count
         self.lines_out += result.text.count("\n")
         self.bytes_in += bytes_in
         self.bytes_out += len(result.text.encode("utf-8", "surrogateescape"))

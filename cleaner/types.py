@@ -37,12 +37,25 @@ class Decision:
 
 @dataclass(frozen=True)
 class CleanResult:
-    """Cleaned text plus one :class:`Decision` per input line."""
+    """Cleaned text plus one :class:`Decision` per input line.
+
+    A *brief* result (see :meth:`brief`) keeps only the decisions of removed lines;
+    ``line_count`` is the number of input lines either way.
+    """
 
     text: str
     decisions: tuple[Decision, ...]
+    line_count: int = -1
+
+    def __post_init__(self) -> None:
+        if self.line_count < 0:
+            object.__setattr__(self, "line_count", len(self.decisions))
 
     @property
     def removed(self) -> tuple[Decision, ...]:
         """Decisions of the non-blank lines that were dropped."""
         return tuple(d for d in self.decisions if not d.kept and d.normalized)
+
+    def brief(self) -> CleanResult:
+        """The same result with only the removed lines' decisions."""
+        return CleanResult(self.text, self.removed, self.line_count)
