@@ -1,0 +1,201 @@
+"""The line classifier: a verified, version-checked load and batched P(boilerplate) per line.
+
+Three stacked stages, each trained with scikit-learn and stored as plain numpy arrays (so
+loading imports neither scikit-learn nor any class from the file, takes a fraction of a
+second, and does not depend on the scikit-learn version):
+
+1. a linear model over hashed character n-grams (:func:`features.ngram_score`): what the
+   line's own text says ("Read more", "Newsletter", "©");
+2. a small neural network over shape, position, block and document features and the first
+   stage's scores of the line and its neighbours (:func:`features.context_matrix`): what the
+   context says, so a short line between paragraphs reads as a heading and the same line
+   inside a promotion box as part of it;
+3. a logistic regression over the second stage's scores around each line
+   (:func:`features.neighbour_matrix`), so blocks are judged as blocks.
+
+The file is a joblib pickle, and unpickling can run code. The bundled model is only loaded
+after its SHA-256 matches the manifest shipped inside the package; any other path must be
+passed with ``trust=True``. The manifest beside the model (same stem, ``.json``) also pins
+the feature version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cleaner import features
+from cleaner.errors import ModelError
+
+DEFAULT_MODEL = "line-v1.joblib"
+MODEL_FORMAT = 1  # layout of the arrays below; bump when it changes
+_PARTS = {"format", "stage1_coef", "stage1_intercept", "stage2", "stage3"}
+_RETRAIN = ("reinstall cleaner to restore the bundled model, or retrain one with "
+            "`python -m training.train --out DIR`")
+
+
+def bundled_model_path() -> Path:
+    """Where the model shipped with the package lives."""
+    return Path(str(resources.files("cleaner") / "models" / DEFAULT_MODEL))
+
+
+def manifest_path(model_path: str | os.PathLike[str]) -> Path:
+    """The manifest of a model file: same folder and stem, ``.json``."""
+    return Path(model_path).with_suffix(".json")
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class LineClassifier:
+    """Scores every non-blank line of a batch of documents with P(boilerplate)."""
+
+    def __init__(self, params: dict[str, Any], manifest: dict[str, Any]) -> None:
+        self.params = params
+        self.manifest = manifest
+        self.threshold: float = float(manifest["threshold"])
+        self.name: str = str(manifest["model_version"])
+        # Keyword arguments for cleaner.smoothing.smooth chosen with this model's threshold.
+        self.smoothing: dict[str, float] = {
+            k: v for k, v in (manifest.get("smoothing") or {}).items()
+            if k in ("switch_cost", "min_remove", "tail_min_lines", "tail_steps", "tail_above")}
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str] | None = None, *,
+             trust: bool = False) -> LineClassifier:
+        """Load the bundled model (``path=None``) or a model file of your own.
+
+        A user path needs ``trust=True``: loading a joblib file runs code from it. Every
+        failure (missing or corrupt file, checksum, feature or scikit-learn version mismatch)
+        raises :class:`~cleaner.errors.ModelError` saying what to do.
+        """
+        if path is None:
+            model_file = bundled_model_path()
+        else:
+            if not trust:
+                raise ModelError(f"{path}: refusing to load a model file that is not the "
+                                 "bundled one without trust (joblib runs code when loading); "
+                                 "pass trust=True (CLI: --trust-model) if you made this file")
+            model_file = Path(path)
+        manifest = _read_manifest(model_file)
+        if not model_file.is_file():
+            raise ModelError(f"{model_file}: model file not found; {_RETRAIN}")
+        expected = manifest.get("sha256")
+        if (path is None or expected) and file_sha256(model_file) != expected:
+            raise ModelError(f"{model_file}: SHA-256 does not match its manifest "
+                             f"{manifest_path(model_file).name}: the file is damaged or "
+                             f"was replaced; {_RETRAIN}")
+        return cls(_unpickle(model_file), manifest)
+
+    def predict(self, docs: Sequence[tuple[Sequence[str], Sequence[str | None]]],
+                ) -> list[np.ndarray]:
+        """P(boilerplate) per line of each document.
+
+        ``docs`` holds, per document, its normalized lines and the rule category of each
+        line (``None`` where no rule matched). All lines of all documents are scored at once.
+        Blank lines and lines a rule matched get NaN: the model reads each document as it
+        stands without them, which is how the pipeline's next pass will show it.
+        """
+        batch = features.make_batch(docs)
+        probs = predict_batch(self.params, batch)
+        out = [np.full(len(lines), np.nan) for lines, _ in docs]
+        bounds = np.searchsorted(batch.doc, np.arange(1, len(docs)))
+        for d, (index, p) in enumerate(zip(np.split(batch.index, bounds),
+                                           np.split(probs, bounds))):
+            out[d][index] = p
+        return out
+
+
+STAGE3_EXTRA = ("log_len", "ends_stop", "starts_bullet", "log_repeats", "doc_prose_char_share",
+                "doc_short_share")
+
+
+def stage3_values(batch: features.Batch, context: np.ndarray, score2: np.ndarray) -> np.ndarray:
+    """Stage 3's inputs: stage 2's logits around the line plus a few line features."""
+    extra = [features.CONTEXT_NAMES.index(c) for c in STAGE3_EXTRA]
+    return np.hstack([features.neighbour_matrix(batch, score2), context[:, extra]])
+
+
+def net_logit(net: dict[str, Any], values: np.ndarray) -> np.ndarray:
+    """A stored network: standardized inputs through ReLU layers to one logit per row (no
+    hidden layer: a logistic regression)."""
+    x = (values - net["mean"]) / net["scale"]
+    layers = list(zip(net["weights"], net["biases"]))
+    for weights, bias in layers[:-1]:
+        x = np.maximum(x @ weights + bias, 0.0)
+    weights, bias = layers[-1]
+    return np.asarray((x @ weights + bias)[:, 0])
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z)), without overflow warnings for large |z|."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)))
+
+
+def predict_context(params: dict[str, Any], batch: features.Batch, shape: np.ndarray,
+                    score1: np.ndarray) -> np.ndarray:
+    """Stages 2 and 3, from the shape features and the first stage's scores."""
+    context = features.context_matrix(batch, shape, score1)
+    score2 = net_logit(params["stage2"], context)
+    return sigmoid(net_logit(params["stage3"], stage3_values(batch, context, score2)))
+
+
+def predict_batch(params: dict[str, Any], batch: features.Batch) -> np.ndarray:
+    """P(boilerplate) of each non-blank line of ``batch``, through the three stages."""
+    if batch.size == 0:
+        return np.zeros(0)
+    wins = features.windows(batch.lines)
+    score1 = features.ngram_score(wins, params["stage1_coef"]) + params["stage1_intercept"]
+    return predict_context(params, batch, features.shape_matrix(batch.lines, wins), score1)
+
+
+def _read_manifest(model_file: Path) -> dict[str, Any]:
+    mpath = manifest_path(model_file)
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{mpath}: model manifest not found (it must sit beside "
+                         f"{model_file.name}); {_RETRAIN}") from None
+    except (OSError, ValueError) as e:
+        raise ModelError(f"{mpath}: unreadable model manifest ({e}); {_RETRAIN}") from None
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{mpath}: model manifest must be a JSON object; {_RETRAIN}")
+    missing = {"model_version", "features_version", "threshold"} - set(manifest)
+    if missing:
+        raise ModelError(f"{mpath}: model manifest lacks {', '.join(sorted(missing))}; "
+                         f"{_RETRAIN}")
+    if manifest["features_version"] != features.FEATURES_VERSION:
+        raise ModelError(f"{mpath}: model built for features version "
+                         f"{manifest['features_version']}, this cleaner computes version "
+                         f"{features.FEATURES_VERSION}; retrain it with "
+                         "`python -m training.train` or install the matching cleaner")
+    return manifest
+
+
+def _unpickle(model_file: Path) -> dict[str, Any]:
+    import joblib
+
+    try:
+        params = joblib.load(model_file)
+    except Exception as e:  # any unpickling failure means a broken or foreign file
+        raise ModelError(f"{model_file}: cannot load model ({type(e).__name__}: {e}); "
+                         f"{_RETRAIN}") from None
+    if not isinstance(params, dict) or not set(params) >= _PARTS:
+        raise ModelError(f"{model_file}: not a cleaner line model; {_RETRAIN}")
+    if params["format"] != MODEL_FORMAT:
+        raise ModelError(f"{model_file}: model format {params['format']}, this cleaner reads "
+                         f"format {MODEL_FORMAT}; {_RETRAIN}")
+    return params

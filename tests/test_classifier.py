@@ -1,0 +1,138 @@
+"""LineClassifier: verified loading, clear errors, and batched predictions."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pytest
+
+from cleaner import classifier as C
+from cleaner import features as F
+from cleaner.classifier import LineClassifier
+from cleaner.errors import ModelError
+
+DOCS = [
+    (["Storm hits the coast", "", "The storm reached the coast on Tuesday night.", "Share",
+      "Advertisement"], [None, None, None, None, "ad"]),
+    (["", ""], [None, None]),
+    (["Linsensuppe", "500 g Linsen", "Alles 20 Minuten kochen."], [None] * 3),
+]
+
+
+def _net(n_in: int, hidden: tuple[int, ...], rng: np.random.Generator) -> dict[str, Any]:
+    sizes = [n_in, *hidden, 1]
+    return {"mean": np.zeros(n_in), "scale": np.ones(n_in),
+            "weights": [rng.normal(size=(a, b)) for a, b in itertools.pairwise(sizes)],
+            "biases": [rng.normal(size=b) for b in sizes[1:]]}
+
+
+def write_model(folder: Path, **manifest: Any) -> Path:
+    """A small random model of the right layout, with its manifest."""
+    rng = np.random.default_rng(0)
+    params = {
+        "format": C.MODEL_FORMAT,
+        "stage1_coef": rng.normal(size=F.N_HASH).astype(np.float32),
+        "stage1_intercept": 0.0,
+        "stage2": _net(len(F.CONTEXT_NAMES), (8,), rng),
+        "stage3": _net(len(F.STAGE3_NAMES) + len(C.STAGE3_EXTRA), (), rng),
+    }
+    path = folder / "tiny.joblib"
+    joblib.dump(params, path)
+    meta = {"model_version": "tiny", "features_version": F.FEATURES_VERSION,
+            "threshold": 0.5, "sha256": C.file_sha256(path), **manifest}
+    C.manifest_path(path).write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+def test_bundled_model_loads_and_predicts() -> None:
+    model = LineClassifier.load()
+    assert 0.0 < model.threshold < 1.0
+    assert model.name == "line-v1"
+    probs = model.predict(DOCS)
+    assert [p.shape for p in probs] == [(5,), (2,), (3,)]
+    assert np.isnan(probs[0][[1, 4]]).all()  # blank line, rule hit
+    assert np.isnan(probs[1]).all()
+    scored = np.concatenate([p[~np.isnan(p)] for p in probs])
+    assert ((scored >= 0) & (scored <= 1)).all() and len(scored) == 6
+
+
+def test_predictions_do_not_depend_on_the_batch(tmp_path: Path) -> None:
+    model = LineClassifier.load(write_model(tmp_path), trust=True)
+    together = model.predict(DOCS)
+    alone = [model.predict([doc])[0] for doc in DOCS]
+    for a, b in zip(together, alone):
+        np.testing.assert_allclose(a, b)
+
+
+def test_user_model_needs_trust(tmp_path: Path) -> None:
+    path = write_model(tmp_path)
+    with pytest.raises(ModelError, match="trust"):
+        LineClassifier.load(path)
+    assert LineClassifier.load(path, trust=True).name == "tiny"
+
+
+def test_tampered_model_is_refused(tmp_path: Path) -> None:
+    path = write_model(tmp_path)
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="SHA-256"):
+        LineClassifier.load(path, trust=True)
+
+
+def test_tampered_bundled_model_is_refused(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    bundled = C.bundled_model_path()
+    copy = tmp_path / bundled.name
+    shutil.copy(bundled, copy)
+    shutil.copy(C.manifest_path(bundled), C.manifest_path(copy))
+    with open(copy, "ab") as f:
+        f.write(b"\0")
+    monkeypatch.setattr(C, "bundled_model_path", lambda: copy)
+    with pytest.raises(ModelError, match="SHA-256"):
+        LineClassifier.load()
+
+
+def test_feature_version_mismatch(tmp_path: Path) -> None:
+    path = write_model(tmp_path, features_version=F.FEATURES_VERSION + 1)
+    with pytest.raises(ModelError, match="features version"):
+        LineClassifier.load(path, trust=True)
+
+
+def test_missing_files(tmp_path: Path) -> None:
+    path = write_model(tmp_path)
+    path.unlink()
+    with pytest.raises(ModelError, match="not found"):
+        LineClassifier.load(path, trust=True)
+    C.manifest_path(path).unlink()
+    with pytest.raises(ModelError, match="manifest not found"):
+        LineClassifier.load(path, trust=True)
+
+
+def test_corrupt_files(tmp_path: Path) -> None:
+    path = write_model(tmp_path)
+    C.manifest_path(path).write_text("{not json", encoding="utf-8")
+    with pytest.raises(ModelError, match="unreadable model manifest"):
+        LineClassifier.load(path, trust=True)
+    path.write_bytes(b"not a pickle")
+    C.manifest_path(path).write_text(json.dumps(
+        {"model_version": "x", "features_version": F.FEATURES_VERSION, "threshold": 0.5,
+         "sha256": C.file_sha256(path)}), encoding="utf-8")
+    with pytest.raises(ModelError, match="cannot load model"):
+        LineClassifier.load(path, trust=True)
+
+
+def test_wrong_layout_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.joblib"
+    joblib.dump({"format": C.MODEL_FORMAT}, path)
+    C.manifest_path(path).write_text(json.dumps(
+        {"model_version": "x", "features_version": F.FEATURES_VERSION, "threshold": 0.5,
+         "sha256": C.file_sha256(path)}), encoding="utf-8")
+    with pytest.raises(ModelError, match="not a cleaner line model"):
+        LineClassifier.load(path, trust=True)

@@ -1,0 +1,117 @@
+"""Cross-validated quality of the line classifier: out-of-fold figures only.
+
+    python -m training.evaluate --data ../shared/data/dev.jsonl.gz [--oof-out oof.jsonl]
+
+Every document is scored by a model that never saw its page (``--group page``) or, stricter,
+its site (``--group site``); each fold's threshold is chosen on the other folds for the
+content-retention target, never on the fold it is reported for. Reports boilerplate
+precision, recall and F1 and content retention per track, source/track and language, after
+rules and smoothing, as the pipeline decides.
+
+``--oof-out`` writes the out-of-fold cleaned texts (JSONL ``{"id", "text"}``, lines removed
+by rules or model dropped) of the first grouping, for the corpus scorer::
+
+    python ../shared/eval/score.py ../shared/data/dev.jsonl.gz --jsonl-cmd "cat oof.jsonl"
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from training.dataset import Doc
+from training.train import (
+    Corpus,
+    cross_val_predict,
+    doc_probs,
+    held_out_decisions,
+    line_metrics,
+    load_docs,
+)
+
+GROUPINGS: dict[str, Callable[[Doc], str]] = {"page": lambda d: d.page, "site": lambda d: d.site}
+
+
+def cleaned_text(doc: Doc, removed: np.ndarray) -> str:
+    """The document's input lines without the ones removed (blank lines stay)."""
+    drop = {doc.index[k] for k in np.flatnonzero(removed) if doc.index[k] >= 0}
+    return "\n".join(line for i, line in enumerate(doc.original) if i not in drop)
+
+
+def breakdown(corpus: Corpus, removed: list[np.ndarray]) -> dict[str, dict[str, Any]]:
+    """Line metrics overall and per track, source/track and language."""
+    keys: dict[str, list[int]] = {"ALL": list(range(len(corpus.docs)))}
+    for i, d in enumerate(corpus.docs):
+        for key in (f"track={d.track}", f"{d.source}/{d.track}", f"lang={d.lang}"):
+            keys.setdefault(key, []).append(i)
+    order = sorted(keys, key=lambda k: (k != "ALL", k.startswith("lang="), k))
+    return {k: line_metrics(corpus, removed, keys[k]) for k in order}
+
+
+def _fmt(x: float | None) -> str:
+    return "    -" if x is None else f"{x:.3f}"
+
+
+def print_table(title: str, rows: dict[str, dict[str, Any]], file: Any = sys.stdout) -> None:
+    """One line per group: labelled lines, boilerplate P/R/F1, content kept."""
+    print(f"\n{title}", file=file)
+    print(f"{'group':<34} {'boil':>6} {'cont':>6} {'BP-P':>6} {'BP-R':>6} {'BP-F1':>6} "
+          f"{'kept':>6}", file=file)
+    for name, m in rows.items():
+        print(f"{name[:34]:<34} {m['boilerplate_lines']:>6} {m['content_lines']:>6} "
+              f"{_fmt(m['bp_precision']):>6} {_fmt(m['bp_recall']):>6} {_fmt(m['bp_f1']):>6} "
+              f"{_fmt(m['content_kept']):>6}", file=file)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", action="append", default=[],
+                    help="labelled JSONL corpus (repeatable)")
+    ap.add_argument("--fixtures", default="fixtures",
+                    help="folder with docs/**/*.txt and seeds/seeds.jsonl ('' for none)")
+    ap.add_argument("--group", action="append", choices=sorted(GROUPINGS),
+                    help="cross-validation grouping (repeatable; default: page, then site)")
+    ap.add_argument("--oof-out", type=Path,
+                    help="write out-of-fold cleaned texts (first grouping) as JSONL here")
+    ap.add_argument("--json", type=Path, help="write all figures as JSON here")
+    args = ap.parse_args(argv)
+    with threadpool_limits(1):
+        return _evaluate(args.data, args.fixtures or None, args.group or ["page", "site"],
+                         args.oof_out, args.json)
+
+
+def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str],
+              oof_out: Path | None, json_out: Path | None) -> int:
+    docs, digests = load_docs(data, fixtures)
+    if not docs:
+        print("no documents", file=sys.stderr)
+        return 2
+    corpus = Corpus.of(docs)
+    report: dict[str, Any] = {"data": digests}
+    for k, name in enumerate(groupings):
+        groups = [GROUPINGS[name](d) for d in docs]
+        probs = doc_probs(corpus, cross_val_predict(corpus, groups))
+        removed, thresholds = held_out_decisions(corpus, probs, groups)
+        rows = breakdown(corpus, removed)
+        print_table(f"grouped by {name}: fold thresholds {thresholds}", rows)
+        report[name] = {"fold_thresholds": thresholds, "metrics": rows}
+        if k == 0 and oof_out is not None:
+            with open(oof_out, "w", encoding="utf-8") as f:
+                for d, r in zip(docs, removed):
+                    f.write(json.dumps({"id": d.id, "text": cleaned_text(d, r)},
+                                       ensure_ascii=False) + "\n")
+    if json_out is not None:
+        json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
