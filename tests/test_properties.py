@@ -47,3 +47,15 @@ def test_output_lines_are_an_ordered_subsequence_of_normalized_input(text: str) 
 def test_no_exception_on_any_unicode_string_and_one_decision_per_line(text: str) -> None:
     result = RULES_ONLY.explain(text)
     assert len(result.decisions) == len(split_lines(text))
+
+
+WITH_MODEL = Cleaner()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(DOCS, st.text(alphabet=ALL_CHARS, max_size=300)))
+def test_with_the_model_cleaning_is_idempotent_and_faithful(text: str) -> None:
+    once = WITH_MODEL.clean(text)
+    assert WITH_MODEL.clean(once) == once
+    kept = [line for line in once.split("\n") if line]
+    assert is_subsequence(kept, [line for line in normalize_text(text) if line])
