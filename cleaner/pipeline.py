@@ -196,7 +196,8 @@ class Cleaner:
             return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         from cleaner.smoothing import smooth
 
-        return smooth(probs, self.threshold)
+        options = self.model.smoothing if self.model is not None else {}
+        return smooth(probs, self.threshold, **options)
 
     def _result(self, doc: _Doc) -> CleanResult:
         removed = [i in doc.removed for i in range(len(doc.lines))]
@@ -227,8 +228,15 @@ def cached_cleaner(config: CleanerConfig) -> Cleaner:
 
 def _in_worker(config: CleanerConfig, work: Callable[[Cleaner, list[str]], list[_T]],
                texts: list[str]) -> list[_T]:
-    """Clean one batch in a worker process, reusing that process's cleaner."""
-    return work(cached_cleaner(config), texts)
+    """Clean one batch in a worker process, reusing that process's cleaner.
+
+    Numeric libraries get one thread each: the workers already use every core, and
+    oversubscribed BLAS threads made the model several times slower.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return work(cached_cleaner(config), texts)
 
 
 def _results_of_batch(cleaner: Cleaner, texts: list[str]) -> list[CleanResult]:
