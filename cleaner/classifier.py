@@ -69,7 +69,7 @@ class LineClassifier:
         self.threshold: float = float(manifest["threshold"])
         self.name: str = str(manifest["model_version"])
         # Keyword arguments for cleaner.smoothing.smooth chosen with this model's threshold.
-        self.smoothing: dict[str, float] = {
+        self.smoothing: dict[str, Any] = {
             k: v for k, v in (manifest.get("smoothing") or {}).items()
             if k in ("switch_cost", "min_remove", "tail_min_lines", "tail_steps", "tail_above")}
 

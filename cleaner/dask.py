@@ -11,7 +11,7 @@ output equals single-process cleaning, partition by partition. Needs ``pip insta
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from cleaner.config import CleanerConfig
 from cleaner.pipeline import cached_cleaner
@@ -26,7 +26,7 @@ def clean_bag(bag: dask.bag.Bag, config: CleanerConfig | None = None,
               **options: Any) -> dask.bag.Bag:
     """A bag of cleaned texts, in the order of ``bag``; options as for ``Cleaner``."""
     settings = CleanerConfig.from_options(config, **options)
-    return bag.map_partitions(_clean_partition, settings)
+    return cast("dask.bag.Bag", bag.map_partitions(_clean_partition, settings))
 
 
 def clean_dataframe(frame: dask.dataframe.DataFrame, column: str = "text",
@@ -35,7 +35,7 @@ def clean_dataframe(frame: dask.dataframe.DataFrame, column: str = "text",
     """``frame`` with ``column`` cleaned and every other column untouched."""
     settings = CleanerConfig.from_options(config, **options)
     cleaned = frame[column].map_partitions(_clean_series, settings, meta=frame[column])
-    return frame.assign(**{column: cleaned})
+    return cast("dask.dataframe.DataFrame", frame.assign(**{column: cleaned}))
 
 
 def _clean_partition(texts: Any, settings: CleanerConfig) -> list[str]:

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import SEEDS
 
 from cleaner import clean
-from conftest import SEEDS
 
 INPUTS = sorted((SEEDS / "input").glob("*.txt"))
 
