@@ -16,6 +16,7 @@ tag names under "Tags:"), stopping at the first line that reads like prose.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 WHERE = ("anywhere", "head", "tail")
 USER_RULE_TIMEOUT = 1.0  # seconds one user rule may take on one line
+MATCH_CACHE = 1 << 16  # lines whose rule decision is remembered, per RuleSet
+CACHED_LINE_CHARS = 300  # longer lines are not remembered
 CONTINUES = ("", "list")
 _REQUIRED = {"id", "category", "pattern"}
 _OPTIONAL = {"where", "langs", "examples", "counter_examples", "case_sensitive", "continues",
@@ -371,6 +374,10 @@ class RuleSet:
         self._indexes = {zones: _Index([(k, keys[k]) for k, rule in enumerate(self.rules)
                                         if rule.where in zones])
                          for zones in _ZONES}
+        # Lines recur: in the next cleaning pass over the same document, and as navigation
+        # and share lines across documents. The answer depends only on line and zone.
+        self._first_match_cached = functools.lru_cache(maxsize=MATCH_CACHE)(
+            self._first_match_uncached)
 
     @classmethod
     def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
@@ -431,6 +438,11 @@ class RuleSet:
         return hits
 
     def _first_match(self, line: str, zones: tuple[str, ...]) -> Rule | None:
+        if len(line) > CACHED_LINE_CHARS:  # long lines are prose, and costly to keep
+            return self._first_match_uncached(line, zones)
+        return self._first_match_cached(line, zones)
+
+    def _first_match_uncached(self, line: str, zones: tuple[str, ...]) -> Rule | None:
         for k in self._indexes[zones].candidates(line):
             if self.rules[k].matches(line):
                 return self.rules[k]
