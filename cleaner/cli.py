@@ -19,7 +19,7 @@ from cleaner.io import STDIO, check_encoding
 from cleaner.pipeline import Cleaner
 from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERROR = 0, 1  # argparse exits with 2 on usage errors
 
 EPILOG = """\
 examples:

@@ -13,6 +13,7 @@ features it never sees at inference.
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import json
@@ -151,3 +152,11 @@ def fixture_files(folder: str | Path) -> list[Path]:
     files = sorted(root.glob("docs/**/*.txt"))
     seeds = root / "seeds" / "seeds.jsonl"
     return files + ([seeds] if seeds.exists() else [])
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--data`` and ``--fixtures`` options that training and evaluation share."""
+    parser.add_argument("--data", action="append", default=[],
+                        help="labelled JSONL corpus (repeatable), e.g. ../shared/data/dev.jsonl.gz")
+    parser.add_argument("--fixtures", default="fixtures",
+                        help="folder with docs/**/*.txt and seeds/seeds.jsonl ('' for none)")

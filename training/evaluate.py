@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from training.dataset import Doc
+from training.dataset import Doc, add_data_arguments
 from training.train import (
     Corpus,
     cross_val_predict,
@@ -73,10 +73,7 @@ def print_table(title: str, rows: dict[str, dict[str, Any]], file: Any = sys.std
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", action="append", default=[],
-                    help="labelled JSONL corpus (repeatable)")
-    ap.add_argument("--fixtures", default="fixtures",
-                    help="folder with docs/**/*.txt and seeds/seeds.jsonl ('' for none)")
+    add_data_arguments(ap)
     ap.add_argument("--group", action="append", choices=sorted(GROUPINGS),
                     help="cross-validation grouping (repeatable; default: page, then site)")
     ap.add_argument("--oof-out", type=Path,

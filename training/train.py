@@ -52,7 +52,14 @@ from cleaner.smoothing import (
     TAIL_STEPS,
     smooth,
 )
-from training.dataset import Doc, digest, fixture_files, load_fixtures, load_jsonl
+from training.dataset import (
+    Doc,
+    add_data_arguments,
+    digest,
+    fixture_files,
+    load_fixtures,
+    load_jsonl,
+)
 
 MODEL_VERSION = "line-v1"
 SEED = 0
@@ -321,10 +328,7 @@ def load_docs(data: Sequence[str], fixtures: str | None) -> tuple[list[Doc], dic
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", action="append", default=[],
-                    help="labelled JSONL corpus (repeatable), e.g. ../shared/data/dev.jsonl.gz")
-    ap.add_argument("--fixtures", default="fixtures",
-                    help="folder with docs/**/*.txt and seeds/seeds.jsonl ('' for none)")
+    add_data_arguments(ap)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent
                                          / "cleaner" / "models"),
                     help="folder to write line-v1.joblib and line-v1.json to")
