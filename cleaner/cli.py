@@ -129,10 +129,6 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(str(e))
 
 
-def _error(message: str) -> None:
-    print(f"cleaner: error: {message}", file=sys.stderr)
-
-
 def options_from_args(args: argparse.Namespace) -> Options:
     """The runner's options from parsed flags."""
     progress = args.progress or (sys.stderr.isatty() and not args.no_progress)

@@ -256,4 +256,4 @@ def clean(text: str, **options: Any) -> str:
 
     Cleaners are cached per configuration, so repeated calls do not reload rules or model.
     """
-    return cached_cleaner(CleanerConfig.from_options(**options)).clean(_require_str(text))
+    return cached_cleaner(CleanerConfig.from_options(**options)).clean(text)
