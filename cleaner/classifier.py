@@ -101,22 +101,50 @@ class LineClassifier:
         return cls(_unpickle(model_file), manifest)
 
     def predict(self, docs: Sequence[tuple[Sequence[str], Sequence[str | None]]],
-                ) -> list[np.ndarray]:
+                memo: LineMemo | None = None) -> list[np.ndarray]:
         """P(boilerplate) per line of each document.
 
         ``docs`` holds, per document, its normalized lines and the rule category of each
         line (``None`` where no rule matched). All lines of all documents are scored at once.
         Blank lines and lines a rule matched get NaN: the model reads each document as it
-        stands without them, which is how the pipeline's next pass will show it.
+        stands without them, which is how the pipeline's next pass will show it. A ``memo``
+        kept across calls computes the per-line features of a line text only once.
         """
         batch = features.make_batch(docs)
-        probs = predict_batch(self.params, batch)
+        probs = predict_batch(self.params, batch, memo)
         out = [np.full(len(lines), np.nan) for lines, _ in docs]
         bounds = np.searchsorted(batch.doc, np.arange(1, len(docs)))
         for d, (index, p) in enumerate(zip(np.split(batch.index, bounds),
                                            np.split(probs, bounds))):
             out[d][index] = p
         return out
+
+
+class LineMemo:
+    """Stage 1's score and the shape features of each distinct line text seen so far.
+
+    Both depend on the line alone, so a line repeated in a batch (navigation, share bars)
+    and every line the pipeline's next pass reads again are computed once. Keep one memo
+    per batch of documents: it grows with the distinct lines it has seen.
+    """
+
+    def __init__(self) -> None:
+        self._row: dict[str, int] = {}
+        self._score: list[np.ndarray] = []
+        self._shape: list[np.ndarray] = []
+
+    def features(self, params: dict[str, Any], lines: Sequence[str],
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """(stage-1 score, shape matrix) of ``lines``, computing only the unseen ones."""
+        new = [line for line in dict.fromkeys(lines) if line not in self._row]
+        if new:
+            score, shape = line_features(params, new)
+            self._row.update(zip(new, range(len(self._row), len(self._row) + len(new))))
+            self._score = [np.concatenate([*self._score, score])]
+            self._shape = [np.vstack([*self._shape, shape])]
+        rows = np.fromiter(map(self._row.__getitem__, lines), dtype=np.int64,
+                           count=len(lines))
+        return self._score[0][rows], self._shape[0][rows]
 
 
 STAGE3_EXTRA = ("log_len", "ends_stop", "starts_bullet", "log_repeats", "doc_prose_char_share",
@@ -153,13 +181,21 @@ def predict_context(params: dict[str, Any], batch: features.Batch, shape: np.nda
     return sigmoid(net_logit(params["stage3"], stage3_values(batch, context, score2)))
 
 
-def predict_batch(params: dict[str, Any], batch: features.Batch) -> np.ndarray:
+def line_features(params: dict[str, Any], lines: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Stage 1's score and the shape features of each line: what depends on the line alone."""
+    wins = features.windows(lines)
+    score1 = features.ngram_score(wins, params["stage1_coef"]) + params["stage1_intercept"]
+    return score1, features.shape_matrix(lines, wins)
+
+
+def predict_batch(params: dict[str, Any], batch: features.Batch,
+                  memo: LineMemo | None = None) -> np.ndarray:
     """P(boilerplate) of each non-blank line of ``batch``, through the three stages."""
     if batch.size == 0:
         return np.zeros(0)
-    wins = features.windows(batch.lines)
-    score1 = features.ngram_score(wins, params["stage1_coef"]) + params["stage1_intercept"]
-    return predict_context(params, batch, features.shape_matrix(batch.lines, wins), score1)
+    score1, shape = (line_features(params, batch.lines) if memo is None
+                     else memo.features(params, batch.lines))
+    return predict_context(params, batch, shape, score1)
 
 
 def _read_manifest(model_file: Path) -> dict[str, Any]:

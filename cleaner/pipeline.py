@@ -21,7 +21,7 @@ from cleaner.rules import RuleSet
 from cleaner.types import CleanResult, Decision, Stage
 
 if TYPE_CHECKING:
-    from cleaner.classifier import LineClassifier
+    from cleaner.classifier import LineClassifier, LineMemo
 
 BATCH_SIZE = 256
 _T = TypeVar("_T")
@@ -151,12 +151,20 @@ class Cleaner:
         return _Doc(split_lines(text), lines, [i for i, x in enumerate(lines) if x.strip()])
 
     def _finish(self, docs: Sequence[_Doc]) -> list[CleanResult]:
-        pending = [d for d in docs if d.alive]
-        while pending:
-            pending = [d for d, changed in zip(pending, self._judge(pending)) if changed]
+        self._run_passes(docs)
         return [self._result(d) for d in docs]
 
-    def _judge(self, docs: Sequence[_Doc]) -> list[bool]:
+    def _run_passes(self, docs: Sequence[_Doc]) -> None:
+        pending = [d for d in docs if d.alive]
+        memo = None
+        if self.model is not None:
+            from cleaner.classifier import LineMemo
+
+            memo = LineMemo()
+        while pending:
+            pending = [d for d, changed in zip(pending, self._judge(pending, memo)) if changed]
+
+    def _judge(self, docs: Sequence[_Doc], memo: LineMemo | None) -> list[bool]:
         """One pass of rules, model and smoothing over each document's kept lines;
         returns, per document, whether it removed anything."""
         views = [d.view() for d in docs]
@@ -165,7 +173,7 @@ class Cleaner:
         if self.model is not None:
             probs = list(self.model.predict(
                 [(lines, [h.rule.category if h else None for h in doc_hits])
-                 for (lines, _), doc_hits in zip(views, hits)]))
+                 for (lines, _), doc_hits in zip(views, hits)], memo))
         changed = []
         for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs):
             by_model, smoothed = self._smooth(doc_probs, len(index))

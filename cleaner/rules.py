@@ -51,8 +51,10 @@ _LIST_ITEM_MAX_WORDS = 6
 _HARMLESS_SYNTAX = regex.compile(
     r"\\[sdW\[\](){}*.+?|/\\-]|\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])|o\(\?=\\s\)")
 _WORDISH = regex.compile(r"[\p{L}\p{N}_.\\]|\[\^")
-_LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)")
-_PHRASE_START = regex.compile(r"([\W_]*)(\w*)(.?)", regex.DOTALL)
+_LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)")
+_PHRASE_START = regex.compile(r"([\W_]*)(\w*)(?: (\w+))?(.?)", regex.DOTALL)
+# A pattern that goes on with a required space: the phrase before it ends a word.
+_SPACE_NEXT = regex.compile(r"\\s(?![?*]|\{0)")
 
 
 @dataclass(frozen=True)
@@ -243,13 +245,17 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
 
     When a pattern opens with nothing but symbols, spaces, digits and an "o" bullet before
     its first ``\\L<list>``, a matching line starts with one of the list's phrases after at
-    most a few symbols and one one-letter word or number. A phrase gives one key:
+    most a few symbols and one one-letter word or number. A phrase gives one key, made of
+    its first two words when it opens with two words and a space between them ("mehr zum"
+    for "Mehr zum Thema"), since a first word alone is often as common as "die" or "the":
 
     - ``!c``: it starts with the symbol ``c``;
-    - ``=word``: its casefolded first word, which a non-word character follows, so the
-      line's word is exactly that;
-    - ``^word``: the phrase is one word, which the pattern may continue ("Kommentar" +
-      "e?"), so the line's word starts with it.
+    - ``=words``: its casefolded first word(s), which a non-word character follows, so the
+      line's words are exactly those;
+    - ``=words`` as well when the phrase ends there and the pattern goes on with a space
+      (``\\L<social_prep>\\s``), which ends the word;
+    - ``^words``: the phrase ends there and the pattern may continue the last word
+      ("Kommentar" + "e?"), so the line's words start with them.
 
     :meth:`_Index.candidates` computes the same keys for a line. Named lists are slow to
     match, so this index lets most lines skip most rules.
@@ -261,9 +267,10 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
     if not _closes_all_groups(prefix):
         return None
     at_start = not _WORDISH.search(_HARMLESS_SYNTAX.sub("", prefix))
+    word_ends = _SPACE_NEXT.match(rule.pattern, found.end()) is not None
     keys = set()
     for phrase in phrases[found.group(1)]:
-        symbols, word, after = _PHRASE_START.match(phrase).groups()
+        symbols, word, second, after = _PHRASE_START.match(phrase).groups()
         symbols = symbols.replace(" ", "")
         if not (symbols or word):
             return None
@@ -272,7 +279,8 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
         elif symbols:
             keys.add("!" + symbols[0])
         else:
-            keys.add(("=" if after else "^") + _fold(word))
+            stem = f"{word} {second}" if second else word
+            keys.add(("=" if after or word_ends else "^") + _fold(stem))
     return frozenset(keys)
 
 
@@ -332,29 +340,52 @@ class _Index:
             for key in _minimal(keys or ()):
                 by_kind[key[0]].setdefault(key[1:], set()).add(k)
         self.symbol, self.exact, self.contained = by_kind["!"], by_kind["="], by_kind["~"]
-        # Word-prefix keys are looked up by their first three letters (or all, if shorter).
-        self.prefix3: dict[str, set[int]] = {}
+        self.symbol_chars = frozenset(self.symbol)
+        # Word-prefix keys are bucketed by their first three letters (or all, if shorter).
+        self.prefix: dict[str, list[tuple[str, frozenset[int]]]] = {}
         for key, rules in by_kind["^"].items():
-            self.prefix3.setdefault(key[:3], set()).update(rules)
+            self.prefix.setdefault(key[:3], []).append((key, frozenset(rules)))
 
     def candidates(self, line: str) -> list[int]:
         """Indices of the rules that can match ``line``, in rule order."""
-        # Up to three words: a one-letter bullet, a number, then the phrase ("o 12 Comments").
-        symbols, first, gap, second, gap2, third = _LINE_START.match(line).groups()
+        symbols, *parts = _LINE_START.match(line).groups()
         found = set(self.always)
-        for char in {*symbols, *gap, *gap2}:
-            found |= self.symbol.get(char, _NONE)
-        words = {_fold(first), _fold(second), _fold(third)}
-        for word in words | {w.lstrip("0123456789") for w in words}:
-            found |= self.exact.get(word, _NONE)
+        if not self.symbol_chars.isdisjoint(symbols + parts[1] + parts[3]):
+            for char in {*symbols, *parts[1], *parts[3]}:
+                found |= self.symbol.get(char, _NONE)
+        for stem in _leading_words(parts):
+            found |= self.exact.get(stem, _NONE)
             for end in (1, 2, 3):
-                found |= self.prefix3.get(word[:end], _NONE)
+                for key, rules in self.prefix.get(stem[:end], ()):
+                    if stem.startswith(key):
+                        found |= rules
         if self.contained:
             folded = _fold(line)
-            for key, rules in self.contained.items():
+            for key, keyed in self.contained.items():
                 if key in folded:
-                    found |= rules
-        return sorted(found)
+                    found |= keyed
+        return sorted(found) if found else []
+
+
+def _leading_words(parts: Sequence[str]) -> list[str]:
+    """The casefolded words a rule's first phrase may start at, alone and with the next
+    word when one space parts them: the first word, or the word after a one-letter "o"
+    bullet and a number ("o 12 Comments"); digits glued to the front are dropped too
+    ("12Comments"). ``parts`` alternates words and the gaps after them."""
+    words, gaps = parts[0::2], parts[1::2]
+    starts = [0]
+    if words[0] in ("o", "O") or words[0].isdigit():
+        starts.append(1)
+        if words[1].isdigit():
+            starts.append(2)
+    found: list[str] = []
+    for j in starts:
+        if gaps[j] == " " and words[j + 1]:
+            pair = _fold(f"{words[j]} {words[j + 1]}")
+            found += (pair, pair.partition(" ")[0])
+        elif words[j]:
+            found.append(_fold(words[j]))
+    return found + [stem.lstrip("0123456789") for stem in found if stem[:1].isdigit()]
 
 
 class RuleSet:
