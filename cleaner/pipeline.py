@@ -54,6 +54,7 @@ class _Doc:
     original: list[str]
     lines: list[str]
     alive: list[int]  # indices of the non-blank lines still kept
+    blanks_before: list[int]  # blank lines among lines[:i]
     removed: dict[int, _Verdict] = field(default_factory=dict)
     kept: dict[int, _Verdict] = field(default_factory=dict)
 
@@ -62,13 +63,18 @@ class _Doc:
         any blank lines between two kept lines; ``-1`` marks those separators."""
         lines: list[str] = []
         index: list[int] = []
-        for prev, i in zip([None, *self.alive], self.alive):
-            if prev is not None and any(not self.lines[j].strip() for j in range(prev + 1, i)):
+        blanks = self.blanks_before
+        for prev, i in zip([-1, *self.alive], self.alive):
+            if prev >= 0 and blanks[i] > blanks[prev]:
                 lines.append("")
                 index.append(-1)
             lines.append(self.lines[i])
             index.append(i)
         return lines, index
+
+    def removed_mask(self) -> list[bool]:
+        """Per line, whether a rule, the model or smoothing removed it."""
+        return [i in self.removed for i in range(len(self.lines))]
 
 
 class Cleaner:
@@ -98,11 +104,11 @@ class Cleaner:
 
     def clean(self, text: str) -> str:
         """Return the cleaned text of one document."""
-        return self.explain(text).text
+        return self._clean_batch([text])[0]
 
     def explain(self, text: str) -> CleanResult:
         """Clean one document and return the text with one decision per input line."""
-        return self._finish([self._prepare(text)])[0]
+        return self._explain_batch([text])[0]
 
     def clean_many(self, texts: Iterable[str], *, n_jobs: int = 1,
                    batch_size: int = BATCH_SIZE) -> Iterator[str]:
@@ -141,18 +147,26 @@ class Cleaner:
             yield from results
 
     def _explain_batch(self, texts: Sequence[str]) -> list[CleanResult]:
-        return self._finish([self._prepare(text) for text in texts])
+        return [self._result(d) for d in self._cleaned(texts)]
+
+    def _clean_batch(self, texts: Sequence[str]) -> list[str]:
+        """Like :meth:`_explain_batch` for the text alone, without building decisions."""
+        collapse = self.config.collapse_blank_lines
+        return [assemble(d.lines, d.removed_mask(), collapse)[0] for d in self._cleaned(texts)]
+
+    def _cleaned(self, texts: Sequence[str]) -> list[_Doc]:
+        docs = [self._prepare(text) for text in texts]
+        self._run_passes(docs)
+        return docs
 
     def _prepare(self, text: str) -> _Doc:
         text = _require_str(text)
         cfg = self.config
         lines = normalize_text(text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
                                spaces=cfg.normalize_spaces)
-        return _Doc(split_lines(text), lines, [i for i, x in enumerate(lines) if x.strip()])
-
-    def _finish(self, docs: Sequence[_Doc]) -> list[CleanResult]:
-        self._run_passes(docs)
-        return [self._result(d) for d in docs]
+        blank = [not x.strip() for x in lines]
+        return _Doc(split_lines(text), lines, [i for i, b in enumerate(blank) if not b],
+                    [0, *itertools.accumulate(blank)][:-1])
 
     def _run_passes(self, docs: Sequence[_Doc]) -> None:
         pending = [d for d in docs if d.alive]
@@ -208,7 +222,7 @@ class Cleaner:
         return smooth(probs, self.threshold, **options)
 
     def _result(self, doc: _Doc) -> CleanResult:
-        removed = [i in doc.removed for i in range(len(doc.lines))]
+        removed = doc.removed_mask()
         text, dropped_blank = assemble(doc.lines, removed, self.config.collapse_blank_lines)
         decisions = []
         for i, (original, line) in enumerate(zip(doc.original, doc.lines)):
@@ -256,7 +270,7 @@ def _brief_results_of_batch(cleaner: Cleaner, texts: list[str]) -> list[CleanRes
 
 
 def _texts_of_batch(cleaner: Cleaner, texts: list[str]) -> list[str]:
-    return [result.text for result in cleaner._explain_batch(texts)]
+    return cleaner._clean_batch(texts)
 
 
 def clean(text: str, **options: Any) -> str:
