@@ -39,12 +39,11 @@ def _require_str(text: object) -> str:
 
 @dataclass
 class _Verdict:
-    """Why a line was removed, or the last model view of a kept line."""
+    """Why a line was removed."""
 
     stage: Stage
-    reason: str = ""
-    category: str = ""
-    score: float | None = None
+    reason: str
+    category: str
 
 
 @dataclass
@@ -56,7 +55,14 @@ class _Doc:
     alive: list[int]  # indices of the non-blank lines still kept
     blanks_before: list[int]  # blank lines among lines[:i]
     removed: dict[int, _Verdict] = field(default_factory=dict)
-    kept: dict[int, _Verdict] = field(default_factory=dict)
+    # The last pass's view of each line: model score (NaN: not scored) and whether
+    # smoothing overrode the score's own decision.
+    score: np.ndarray = field(init=False)
+    smoothed: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.score = np.full(len(self.lines), np.nan)
+        self.smoothed = np.zeros(len(self.lines), dtype=bool)
 
     def view(self) -> tuple[list[str], list[int]]:
         """The kept lines as the output will hold them: one blank line where the input had
@@ -191,25 +197,23 @@ class Cleaner:
         changed = []
         for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs):
             by_model, smoothed = self._smooth(doc_probs, len(index))
+            at = np.asarray(index, dtype=np.int64)
+            real = at >= 0
+            if doc_probs is not None:
+                doc.score[at[real]] = doc_probs[real]
+            doc.smoothed[at[real]] = smoothed[real]
+            by_rule = np.fromiter((h is not None for h in doc_hits), dtype=bool,
+                                  count=len(doc_hits))
             before = len(doc.removed)
-            for k, i in enumerate(index):
-                if i < 0:
-                    continue
-                score = None if doc_probs is None else float(doc_probs[k])
-                hit = doc_hits[k]
-                if hit is not None:
-                    doc.removed[i] = _Verdict(Stage.RULE, hit.rule.id, hit.rule.category, score)
-                    continue
-                stage = (Stage.SMOOTHING if smoothed[k] else
-                         Stage.MODEL if doc_probs is not None else Stage.RULE)
-                verdict = _Verdict(stage, "smoothed" if smoothed[k] else "", "", score)
-                if by_model[k]:
-                    verdict.category = "model"
-                    doc.removed[i] = verdict
-                else:
-                    doc.kept[i] = verdict
-            doc.alive = [i for i in doc.alive if i not in doc.removed]
+            for k in np.flatnonzero(by_rule).tolist():
+                rule = doc_hits[k].rule
+                doc.removed[index[k]] = _Verdict(Stage.RULE, rule.id, rule.category)
+            for k in np.flatnonzero(by_model & ~by_rule & real).tolist():
+                doc.removed[index[k]] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
+                                         if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
             changed.append(len(doc.removed) > before)
+            if changed[-1]:
+                doc.alive = [i for i in doc.alive if i not in doc.removed]
         return changed
 
     def _smooth(self, probs: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -221,6 +225,11 @@ class Cleaner:
         options = self.model.smoothing if self.model is not None else {}
         return smooth(probs, self.threshold, **options)
 
+    def _kept_verdict(self, smoothed: bool) -> _Verdict:
+        if smoothed:
+            return _Verdict(Stage.SMOOTHING, "smoothed", "")
+        return _Verdict(Stage.MODEL if self.model is not None else Stage.RULE, "", "")
+
     def _result(self, doc: _Doc) -> CleanResult:
         removed = doc.removed_mask()
         text, dropped_blank = assemble(doc.lines, removed, self.config.collapse_blank_lines)
@@ -230,9 +239,10 @@ class Cleaner:
                 decisions.append(Decision(i + 1, original, line, not dropped_blank[i],
                                           Stage.WHITESPACE, dropped_blank[i]))
                 continue
-            v = doc.removed.get(i) or doc.kept[i]
+            score = None if self.model is None else float(doc.score[i])
+            v = doc.removed.get(i) or self._kept_verdict(bool(doc.smoothed[i]))
             decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
-                                      v.category, v.score))
+                                      v.category, score))
         return CleanResult(text, tuple(decisions))
 
 
