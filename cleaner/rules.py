@@ -16,7 +16,6 @@ tag names under "Tags:"), stopping at the first line that reads like prose.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 WHERE = ("anywhere", "head", "tail")
 USER_RULE_TIMEOUT = 1.0  # seconds one user rule may take on one line
-MATCH_CACHE = 1 << 16  # lines whose rule decision is remembered, per RuleSet
+MATCH_CACHE = 1 << 16  # lines whose rule decision is remembered, per RuleSet and zone
 CACHED_LINE_CHARS = 300  # longer lines are not remembered
 CONTINUES = ("", "list")
 _REQUIRED = {"id", "category", "pattern"}
@@ -285,6 +284,8 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
 
 
 _NONE: frozenset[int] = frozenset()
+_UNSEEN = Rule("", "", "")  # cache marker: no answer yet
+# A line's zone is an index here: 0, plus 1 in the head, plus 2 in the tail.
 _ZONES = [("anywhere",), ("anywhere", "head"), ("anywhere", "tail"), ("anywhere", "head", "tail")]
 
 
@@ -402,13 +403,10 @@ class RuleSet:
         self.tail_lines = tail_lines
         keys = list(anchors or [None] * len(self.rules))
         # One index per zone, holding only the rules that apply there.
-        self._indexes = {zones: _Index([(k, keys[k]) for k, rule in enumerate(self.rules)
-                                        if rule.where in zones])
-                         for zones in _ZONES}
-        # Lines recur: in the next cleaning pass over the same document, and as navigation
-        # and share lines across documents. The answer depends only on line and zone.
-        self._first_match_cached = functools.lru_cache(maxsize=MATCH_CACHE)(
-            self._first_match_uncached)
+        self._indexes = [_Index([(k, keys[k]) for k, rule in enumerate(self.rules)
+                                 if rule.where in zones])
+                         for zones in _ZONES]
+        self._cache: list[dict[str, Rule | None]] = [{} for _ in _ZONES]
 
     @classmethod
     def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
@@ -440,14 +438,6 @@ class RuleSet:
         return cls(compiled, head_lines=head_lines, tail_lines=tail_lines,
                    anchors=[_anchors(r, phrases) for r in compiled])
 
-    def _zone(self, rank: int, total: int) -> tuple[str, ...]:
-        zones = ["anywhere"]
-        if rank < self.head_lines:
-            zones.append("head")
-        if total - rank <= self.tail_lines:
-            zones.append("tail")
-        return tuple(zones)
-
     def match(self, lines: Sequence[str]) -> list[RuleHit | None]:
         """One entry per line: the rule that removes it, or ``None``.
 
@@ -455,10 +445,11 @@ class RuleSet:
         """
         hits: list[RuleHit | None] = [None] * len(lines)
         content = [i for i, line in enumerate(lines) if line]
+        tail_from = len(content) - self.tail_lines
         continuing: Rule | None = None
         for rank, i in enumerate(content):
             line = lines[i]
-            rule = self._first_match(line, self._zone(rank, len(content)))
+            rule = self._first_match(line, (rank < self.head_lines) + 2 * (rank >= tail_from))
             if rule is not None:
                 hits[i] = RuleHit(rule)
                 continuing = rule if rule.continues == "list" else None
@@ -468,16 +459,27 @@ class RuleSet:
                 continuing = None
         return hits
 
-    def _first_match(self, line: str, zones: tuple[str, ...]) -> Rule | None:
-        if len(line) > CACHED_LINE_CHARS:  # long lines are prose, and costly to keep
-            return self._first_match_uncached(line, zones)
-        return self._first_match_cached(line, zones)
+    def _first_match(self, line: str, zone: int) -> Rule | None:
+        """The first rule matching ``line`` in ``zone`` (an index of :data:`_ZONES`).
 
-    def _first_match_uncached(self, line: str, zones: tuple[str, ...]) -> Rule | None:
-        for k in self._indexes[zones].candidates(line):
+        Lines recur: in the next cleaning pass over the same document, and as navigation
+        and share lines across documents, so answers for short lines are remembered; a full
+        cache is emptied, which keeps its size bounded at little cost.
+        """
+        cache = self._cache[zone]
+        known = cache.get(line, _UNSEEN)
+        if known is not _UNSEEN:
+            return known
+        rule = None
+        for k in self._indexes[zone].candidates(line):
             if self.rules[k].matches(line):
-                return self.rules[k]
-        return None
+                rule = self.rules[k]
+                break
+        if len(line) <= CACHED_LINE_CHARS:  # long lines are prose, and costly to keep
+            if len(cache) >= MATCH_CACHE:
+                cache.clear()
+            cache[line] = rule
+        return rule
 
 
 def _looks_like_list_item(line: str) -> bool:
