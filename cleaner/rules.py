@@ -50,7 +50,8 @@ _LIST_ITEM_MAX_WORDS = 6
 _HARMLESS_SYNTAX = regex.compile(
     r"\\[sdW\[\](){}*.+?|/\\-]|\{\d*,?\d*\}|\(\?(?:[:=!]|<[=!])|o\(\?=\\s\)")
 _WORDISH = regex.compile(r"[\p{L}\p{N}_.\\]|\[\^")
-_LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)")
+_LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)")
+_LINE_START_LONG = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)")
 _PHRASE_START = regex.compile(r"([\W_]*)(\w*)(?: (\w+))?(.?)", regex.DOTALL)
 # A pattern that goes on with a required space: the phrase before it ends a word.
 _SPACE_NEXT = regex.compile(r"\\s(?![?*]|\{0)")
@@ -349,21 +350,29 @@ class _Index:
 
     def candidates(self, line: str) -> list[int]:
         """Indices of the rules that can match ``line``, in rule order."""
-        symbols, *parts = _LINE_START.match(line).groups()
+        symbols, first, gap, second = _LINE_START.match(line).groups()
+        if first in ("o", "O") or first[:1].isdigit():  # a bullet or a number may lead
+            symbols, *parts = _LINE_START_LONG.match(line).groups()
+            stems = _leading_words(parts)
+            gaps = symbols + parts[1] + parts[3]
+        else:
+            folded = _fold(f"{first} {second}" if gap == " " and second else first)
+            stems = [folded, folded.partition(" ")[0]]
+            gaps = symbols + gap
         found = set(self.always)
-        if not self.symbol_chars.isdisjoint(symbols + parts[1] + parts[3]):
-            for char in {*symbols, *parts[1], *parts[3]}:
+        if not self.symbol_chars.isdisjoint(gaps):
+            for char in set(gaps):
                 found |= self.symbol.get(char, _NONE)
-        for stem in _leading_words(parts):
+        for stem in stems:
             found |= self.exact.get(stem, _NONE)
-            for end in (1, 2, 3):
+            for end in (3, 2, 1):
                 for key, rules in self.prefix.get(stem[:end], ()):
                     if stem.startswith(key):
                         found |= rules
         if self.contained:
-            folded = _fold(line)
+            line_folded = _fold(line)
             for key, keyed in self.contained.items():
-                if key in folded:
+                if key in line_folded:
                     found |= keyed
         return sorted(found) if found else []
 
