@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -144,8 +143,6 @@ def _report(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    if hasattr(signal, "SIGPIPE"):  # `cleaner big.txt | head` ends quietly, like cat
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -164,7 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report("error: interrupted")
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # `cleaner big.txt | head` ends quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
         return EXIT_OK
     if args.stats:
         print(runner.stats.format(), file=sys.stderr)
