@@ -168,9 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report("error: interrupted")
         return 130
-    except BrokenPipeError:  # `cleaner big.txt | head` ends quietly
+    except OSError as e:  # standard output failed (the runner handles output files)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
-        return EXIT_OK
+        if isinstance(e, BrokenPipeError):  # `cleaner big.txt | head` ends quietly
+            return EXIT_OK
+        _report(f"error: standard output: cannot write: {e.strerror or e}")
+        return EXIT_ERROR
     if args.stats:
         print(runner.stats.format(), file=sys.stderr)
     return EXIT_ERROR if runner.failed else EXIT_OK

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import gzip
 import json
 import os
@@ -54,19 +55,29 @@ def open_input(name: str) -> IO[bytes]:
         raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
 
 
-def read_chunks(name: str, size: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """The bytes of a file (decompressed if ``.gz``), or of standard input for ``-``, ``size``
-    at a time."""
+@contextlib.contextmanager
+def _reading(name: str) -> Iterator[IO[bytes]]:
+    """A file (decompressed if ``.gz``), or standard input for ``-``, open for reading; a
+    read error (a truncated or corrupt ``.gz`` file too) is an InputError naming it."""
     with nullcontext(sys.stdin.buffer) if name == STDIO else open_input(name) as f:
-        while True:
-            try:
-                data = f.read(size)
-            except (OSError, EOFError) as e:
-                raise InputError(f"{display_name(name)}: cannot read: "
-                                 f"{getattr(e, 'strerror', None) or e}") from None
-            if not data:
-                return
+        try:
+            yield f
+        except (OSError, EOFError) as e:
+            raise InputError(f"{display_name(name)}: cannot read: "
+                             f"{getattr(e, 'strerror', None) or e}") from None
+
+
+def read_chunks(name: str, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The bytes of input ``name`` (see :func:`_reading`), ``size`` at a time."""
+    with _reading(name) as f:
+        while data := f.read(size):
             yield data
+
+
+def read_lines(name: str) -> Iterator[bytes]:
+    """The lines of input ``name`` (see :func:`_reading`)."""
+    with _reading(name) as f:
+        yield from f
 
 
 class TextInput:
@@ -101,6 +112,17 @@ class TextInput:
         text: str = self._decoder.decode(data, final)
         self.undecodable += len(_ESCAPED_BYTE.findall(text))
         return text
+
+
+def write_all(sink: IO[bytes], data: bytes) -> None:
+    """Write all of ``data``. A buffered write can take only part of it and keep quiet about
+    the rest (a full disk, a file size limit): writing the rest raises the error."""
+    view = memoryview(data)
+    while view:
+        written = sink.write(view)
+        if not written:
+            raise OSError(errno.EIO, "the output takes no more data")
+        view = view[written:]
 
 
 def encode(text: str, encoding: str = "utf-8") -> bytes:

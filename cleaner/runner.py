@@ -28,9 +28,10 @@ from cleaner.io import (
     display_name,
     dump_record,
     encode,
-    open_input,
     open_output,
     parse_record,
+    read_lines,
+    write_all,
 )
 from cleaner.labels import BOILERPLATE, CONTENT, EXPLAIN_HEADER
 from cleaner.pipeline import Cleaner
@@ -43,17 +44,21 @@ ON_ERROR = ("fail", "skip", "keep")
 
 @dataclass(frozen=True)
 class Job:
-    """One input and where its output goes (``None``: standard output)."""
+    """One input and where its output goes (``None``: standard output). ``make_folder``:
+    the target's folder is created if missing (in an output folder); a single output file
+    needs its folder to exist."""
 
     source: str
     target: Path | None
+    make_folder: bool = False
 
     def open_output(self, stdout: IO[bytes]) -> contextlib.AbstractContextManager[IO[bytes]]:
         """Where to write: ``stdout``, or the target, atomically (see
         :func:`cleaner.io.open_output`)."""
         if self.target is None:
             return nullcontext(stdout)
-        self.target.parent.mkdir(parents=True, exist_ok=True)
+        if self.make_folder:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
         return open_output(self.target)
 
 
@@ -94,9 +99,10 @@ def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool,
     for name in inputs:
         root = Path(name)
         if root.is_dir():
-            jobs += [Job(str(f), out / f.relative_to(root)) for f in _walk(root, glob)]
+            jobs += [Job(str(f), out / f.relative_to(root), make_folder=True)
+                     for f in _walk(root, glob)]
         else:
-            jobs.append(Job(name, out / root.name))
+            jobs.append(Job(name, out / root.name, make_folder=True))
     return jobs
 
 
@@ -167,7 +173,9 @@ class Runner:
     """Cleans the jobs of one invocation.
 
     ``report`` receives one line per problem, starting with "error:" (the input failed;
-    the run will exit non-zero) or "warning:" (a bad record handled by ``on_error``).
+    the run will exit non-zero) or "warning:" (a bad record handled by ``on_error``). An
+    output file that cannot be written is such an error, and the other inputs go on; when
+    standard output cannot be written (a full disk), the run ends with that OSError.
     """
 
     def __init__(self, cleaner: Cleaner, options: Options,
@@ -195,10 +203,10 @@ class Runner:
             work()
         except CleanerError as e:
             self._fail(str(e))
-        except BrokenPipeError:
-            raise
         except OSError as e:
-            self._fail(f"{job.target or 'standard output'}: cannot write: {e.strerror or e}")
+            if job.target is None:  # standard output failed: the run cannot go on
+                raise
+            self._fail(f"{job.target}: cannot write: {e.strerror or e}")
 
     def _progress(self, results: Iterator[CleanResult], unit: str) -> Iterator[CleanResult]:
         if not self.options.progress:
@@ -261,7 +269,7 @@ class Runner:
                            doc.source.undecodable if last else 0, segment=piece.index)
             out = (format_explain(result, header=piece.index == 0) if self.options.explain
                    else result.text)
-            doc.sink.write(encode(out, self.options.encoding))
+            write_all(doc.sink, encode(out, self.options.encoding))
             if last:
                 doc.close()
         except BaseException as e:
@@ -279,28 +287,27 @@ class Runner:
         queue: collections.deque[tuple[bytes, dict[str, Any] | None]] = collections.deque()
 
         def texts() -> Iterator[str]:
-            with nullcontext(sys.stdin.buffer) if name == STDIO else open_input(name) as src:
-                for line_no, raw in enumerate(src, 1):
-                    if not raw.strip():
-                        continue
-                    self.stats.records_in += 1
-                    try:
-                        record = parse_record(raw, display_name(name), line_no, field)
-                    except InputError as e:
-                        if opts.on_error == "fail":
-                            raise
-                        action = "skipped" if opts.on_error == "skip" else "passed through"
-                        self.report(f"warning: {e} (record {action})")
-                        queue.append((raw, None))
-                        continue
-                    queue.append((raw, record))
-                    yield record[field]
+            for line_no, raw in enumerate(read_lines(name), 1):
+                if not raw.strip():
+                    continue
+                self.stats.records_in += 1
+                try:
+                    record = parse_record(raw, display_name(name), line_no, field)
+                except InputError as e:
+                    if opts.on_error == "fail":
+                        raise
+                    action = "skipped" if opts.on_error == "skip" else "passed through"
+                    self.report(f"warning: {e} (record {action})")
+                    queue.append((raw, None))
+                    continue
+                queue.append((raw, record))
+                yield record[field]
 
         def flush_bad() -> None:
             while queue and queue[0][1] is None:
                 raw, _ = queue.popleft()
                 if opts.on_error == "keep":
-                    sink.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                    write_all(sink, raw if raw.endswith(b"\n") else raw + b"\n")
                     self.stats.records_unchanged += 1
                 else:
                     self.stats.records_skipped += 1
@@ -313,6 +320,6 @@ class Runner:
             cleaned = {**record, field: result.text}
             if opts.removed_field:
                 cleaned[opts.removed_field] = [d.text for d in result.removed]
-            sink.write(dump_record(cleaned))
+            write_all(sink, dump_record(cleaned))
             self.stats.records_out += 1
         flush_bad()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -101,3 +102,14 @@ def test_in_place_failure_keeps_the_original(tmp_path: Path) -> None:
     assert src.read_bytes() == b"\x00binary"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
 
+
+@pytest.mark.parametrize("jsonl", [False, True])
+def test_truncated_gzip_input_is_an_input_error(tmp_path: Path, jsonl: bool) -> None:
+    records = "".join(f'{{"text": "Satz {i} mit Inhalt."}}\n' for i in range(2000)).encode()
+    data = gzip.compress(records)
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(data[:len(data) // 2])
+    proc = run(*(["--jsonl"] if jsonl else []), str(src))
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (f"cleaner: error: {src}: cannot read: Compressed file ended "
+                                    "before the end-of-stream marker was reached\n")
