@@ -97,7 +97,8 @@ def _cut(text: str, start: int, at: int) -> tuple[int, int] | None:
     """Where to end the segment that starts at ``start``, near ``at``: the start and end of
     the last paragraph break in the second half of ``start:at``, else of its last line
     break, else of the last line break before, else of the first one after; ``None`` when
-    there is no line break (a ``\r`` at the very end may be half of a ``\r\n``)."""
+    there is none but at the very end (nothing would follow, and a ``\r`` there may be half
+    of a ``\r\n``)."""
     half = start + (at - start) // 2
     found = (_last(_PARAGRAPH, text, half, at) or _last(LINE_BREAK, text, half, at)
              or _last(LINE_BREAK, text, start, half) or LINE_BREAK.search(text, at))
@@ -107,7 +108,7 @@ def _cut(text: str, start: int, at: int) -> tuple[int, int] | None:
     if begin > start and text[begin - 1:begin + 1] == "\r\n":  # a window began inside it
         begin -= 1
     found = LINE_BREAK.match(text, begin) or found
-    if found.end() == len(text) and found.group() == "\r":
+    if found.end() == len(text):
         return None
     return found.start(), found.end()
 

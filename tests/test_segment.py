@@ -58,6 +58,9 @@ def test_cuts_prefer_paragraph_breaks_and_keep_long_lines_whole() -> None:
     long = "x" * 500
     pieces = chunked(f"Kopf.\n{long}\nEnde.\n" * 3, [7])
     assert long in [s.text for s in split_segments(pieces, 40)]
+    assert [s.text for s in split_segments([f"{long}\nTags:\n"], 40)] == [long, "Tags:\n"]
+    assert [s.text for s in split_segments([f"{long}\n"], 40)] == [f"{long}\n"], \
+        "no empty last segment"
 
 
 BODY = [f"Absatz {i}: ein Satz des Artikels, lang genug, um Inhalt zu sein." for i in range(60)]
