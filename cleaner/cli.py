@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ from cleaner.errors import CleanerError, InputError
 from cleaner.io import STDIO, check_encoding
 from cleaner.pipeline import Cleaner
 from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
+from cleaner.segment import SEGMENT_CHARS
 
 EXIT_OK, EXIT_ERROR = 0, 1  # argparse exits with 2 on usage errors
 
@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="clean input that contains NUL bytes instead of refusing it")
     fmt.add_argument("--glob", default="*", metavar="PATTERN",
                      help="files to take from folder inputs, recursively (default: *)")
+    fmt.add_argument("--segment-chars", type=int, default=SEGMENT_CHARS, metavar="N",
+                     help="clean a document longer than N characters in segments of about N, "
+                          "cut between paragraphs, so that memory stays bounded (default: "
+                          f"{SEGMENT_CHARS}, 8 Mi)")
     rules = p.add_argument_group("rules and model")
     rules.add_argument("--rules", action="append", default=[], metavar="FILE",
                        help="an extra rule file (TOML); repeatable")
@@ -102,7 +106,7 @@ def config_from_args(args: argparse.Namespace) -> CleanerConfig:
     return CleanerConfig(
         rules=tuple(args.rules), builtin_rules=not args.no_builtin_rules, langs=langs,
         use_model=not args.no_model, model_path=args.model, trust_model=args.trust_model,
-        threshold=args.threshold)
+        threshold=args.threshold, segment_chars=args.segment_chars)
 
 
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -119,6 +123,8 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--model and --no-model exclude each other")
     if args.jobs == 0 or args.jobs < -1:
         parser.error("--jobs must be a positive number, or -1 for all cores")
+    if args.segment_chars < 1:
+        parser.error("--segment-chars must be a positive number")
     if (args.removed_field or args.on_error != "fail") and not args.jsonl:
         parser.error("--removed-field and --on-error go with --jsonl")
     if args.inputs.count(STDIO) > 1:
@@ -144,8 +150,6 @@ def _report(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    if hasattr(signal, "SIGPIPE"):  # `cleaner big.txt | head` ends quietly, like cat
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -164,8 +168,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _report("error: interrupted")
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
+    except OSError as e:  # standard output failed (the runner handles output files)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
+        if isinstance(e, BrokenPipeError):  # `cleaner big.txt | head` ends quietly
+            return EXIT_OK
+        _report(f"error: standard output: cannot write: {e.strerror or e}")
+        return EXIT_ERROR
     if args.stats:
         print(runner.stats.format(), file=sys.stderr)
     return EXIT_ERROR if runner.failed else EXIT_OK

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from cleaner.segment import SEGMENT_CHARS
+
 
 @dataclass(frozen=True, kw_only=True)
 class CleanerConfig:
@@ -42,6 +44,12 @@ class CleanerConfig:
     - ``threshold`` (None): boilerplate probability above which a line is removed; ``None``
       takes the threshold stored with the model, chosen to keep at least 99% of content
       lines on held-out data. Raise it to remove less, lower it to remove more.
+
+    Size:
+
+    - ``segment_chars`` (8 Mi): a document longer than this many characters is cleaned in
+      segments of about this size, cut between paragraphs, so that memory stays bounded
+      (see :mod:`cleaner.segment`).
     """
 
     nfc: bool = True
@@ -57,6 +65,7 @@ class CleanerConfig:
     model_path: str | None = None
     trust_model: bool = False
     threshold: float | None = None
+    segment_chars: int = SEGMENT_CHARS
 
     def __post_init__(self) -> None:
         if isinstance(self.rules, (str, bytes)) or not isinstance(self.rules, tuple):
@@ -67,6 +76,8 @@ class CleanerConfig:
             raise ValueError(f"threshold must be between 0 and 1, not {self.threshold}")
         if self.head_lines < 0 or self.tail_lines < 0:
             raise ValueError("head_lines and tail_lines must not be negative")
+        if self.segment_chars < 1:
+            raise ValueError(f"segment_chars must be positive, not {self.segment_chars}")
 
     @classmethod
     def from_options(cls, base: CleanerConfig | None = None, **options: Any) -> CleanerConfig:

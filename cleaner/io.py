@@ -1,21 +1,23 @@
 """Reading documents and JSON Lines records, and writing results atomically.
 
-No cleaning happens here. Text input is decoded so that nothing is lost: bytes that are not
-valid in the encoding are carried through as lone surrogates (``surrogateescape``) and
-written back unchanged, and they are counted so ``--stats`` can report them.
+No cleaning happens here. Text input is read and decoded a chunk at a time, so a huge file
+is never held whole, and so that nothing is lost: bytes that are not valid in the encoding
+are carried through as lone surrogates (``surrogateescape``) and written back unchanged,
+and they are counted so ``--stats`` can report them.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import gzip
 import json
 import os
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import nullcontext
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -24,17 +26,8 @@ import regex
 from cleaner.errors import InputError
 
 STDIO = "-"
+CHUNK_BYTES = 1 << 20  # text input is read this much at a time
 _ESCAPED_BYTE = regex.compile(r"[\udc80-\udcff]")
-
-
-@dataclass(frozen=True)
-class Document:
-    """A decoded text input; ``undecodable`` counts bytes carried through as surrogates."""
-
-    name: str
-    text: str
-    undecodable: int
-    size: int
 
 
 def display_name(name: str) -> str:
@@ -62,27 +55,74 @@ def open_input(name: str) -> IO[bytes]:
         raise InputError(f"{name}: cannot read: {e.strerror or e}") from None
 
 
-def read_bytes(name: str) -> bytes:
-    """All bytes of a file (decompressed if ``.gz``), or of standard input for ``-``."""
-    if name == STDIO:
-        return sys.stdin.buffer.read()
-    with open_input(name) as f:
+@contextlib.contextmanager
+def _reading(name: str) -> Iterator[IO[bytes]]:
+    """A file (decompressed if ``.gz``), or standard input for ``-``, open for reading; a
+    read error (a truncated or corrupt ``.gz`` file too) is an InputError naming it."""
+    with nullcontext(sys.stdin.buffer) if name == STDIO else open_input(name) as f:
         try:
-            return f.read()
+            yield f
         except (OSError, EOFError) as e:
-            raise InputError(f"{name}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+            raise InputError(f"{display_name(name)}: cannot read: "
+                             f"{getattr(e, 'strerror', None) or e}") from None
 
 
-def decode(data: bytes, name: str, encoding: str = "utf-8", *,
-           allow_binary: bool = False) -> Document:
-    """Decode ``data``; a UTF-8 byte-order mark is dropped, NUL bytes mean binary input."""
-    if not allow_binary and b"\x00" in data:
-        raise InputError(f"{name}: looks binary (it contains NUL bytes); "
-                         "pass --allow-binary to clean it anyway")
-    if codecs.lookup(encoding).name == "utf-8" and data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    text = data.decode(encoding, errors="surrogateescape")
-    return Document(name, text, len(_ESCAPED_BYTE.findall(text)), len(data))
+def read_chunks(name: str, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """The bytes of input ``name`` (see :func:`_reading`), ``size`` at a time."""
+    with _reading(name) as f:
+        while data := f.read(size):
+            yield data
+
+
+def read_lines(name: str) -> Iterator[bytes]:
+    """The lines of input ``name`` (see :func:`_reading`)."""
+    with _reading(name) as f:
+        yield from f
+
+
+class TextInput:
+    """A text input (a file, or standard input for ``-``), read and decoded a chunk at a time;
+    ``size`` counts the bytes so far and ``undecodable`` those carried through as surrogates.
+
+    A UTF-8 byte-order mark at the start is dropped; NUL bytes mean binary input, which is
+    refused unless ``allow_binary``.
+    """
+
+    def __init__(self, name: str, encoding: str = "utf-8", *, allow_binary: bool = False):
+        self.name = name
+        self.size = 0
+        self.undecodable = 0
+        self._allow_binary = allow_binary
+        if codecs.lookup(encoding).name == "utf-8":
+            encoding = "utf-8-sig"  # the same, without a byte-order mark at the start
+        self._decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+
+    def chunks(self) -> Iterator[str]:
+        """The text, a chunk at a time (see :func:`read_chunks`)."""
+        for data in read_chunks(self.name):
+            yield self.decode(data)
+        yield self.decode(b"", final=True)
+
+    def decode(self, data: bytes, final: bool = False) -> str:
+        """The text of the input's next ``data``; ``final`` for the end of the input."""
+        if not self._allow_binary and b"\x00" in data:
+            raise InputError(f"{display_name(self.name)}: looks binary (it contains NUL "
+                             "bytes); pass --allow-binary to clean it anyway")
+        self.size += len(data)
+        text: str = self._decoder.decode(data, final)
+        self.undecodable += len(_ESCAPED_BYTE.findall(text))
+        return text
+
+
+def write_all(sink: IO[bytes], data: bytes) -> None:
+    """Write all of ``data``. A buffered write can take only part of it and keep quiet about
+    the rest (a full disk, a file size limit): writing the rest raises the error."""
+    view = memoryview(data)
+    while view:
+        written = sink.write(view)
+        if not written:
+            raise OSError(errno.EIO, "the output takes no more data")
+        view = view[written:]
 
 
 def encode(text: str, encoding: str = "utf-8") -> bytes:

@@ -27,7 +27,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029]")
+LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029]")  # every convention; see split_lines
 _SPACE_RUN = re.compile(r"  +")  # a literal prefix: much faster than " {2,}"
 
 _REMOVED = "\u200b\u2060\ufeff\u00ad"
@@ -64,7 +64,7 @@ def _replacer(invisible: bool, spaces: bool) -> tuple[re.Pattern[str], dict[str,
 def split_lines(text: str) -> list[str]:
     """Split on every line-break convention; ``"a\\r\\nb\\n"`` gives ``["a", "b", ""]``."""
     if "\r" in text or "\u2028" in text or "\u2029" in text:
-        return _LINE_BREAK.split(text)
+        return LINE_BREAK.split(text)
     return text.split("\n")
 
 

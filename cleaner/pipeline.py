@@ -6,25 +6,28 @@ and the model are loaded once, when a :class:`Cleaner` is built, never at import
 
 from __future__ import annotations
 
+import collections
+import dataclasses
 import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from cleaner.assemble import assemble
+from cleaner.assemble import LEADING, TRAILING, assemble
 from cleaner.config import CleanerConfig
 from cleaner.normalize import normalize_text, split_lines
 from cleaner.rules import RuleSet
+from cleaner.segment import Joiner, Segment, split_segments
 from cleaner.types import CleanResult, Decision, Stage
 
 if TYPE_CHECKING:
     from cleaner.classifier import LineClassifier, LineMemo
 
 BATCH_SIZE = 256
-_T = TypeVar("_T")
 
 
 def _require_str(text: object) -> str:
@@ -48,12 +51,15 @@ class _Verdict:
 
 @dataclass
 class _Doc:
-    """A document going through the passes: normalized lines and what happened to them."""
+    """A document, or a segment of one, going through the passes: normalized lines and what
+    happened to them; ``first`` and ``last`` say whether it has the document's head and tail."""
 
     original: list[str]
     lines: list[str]
     alive: list[int]  # indices of the non-blank lines still kept
     blanks_before: list[int]  # blank lines among lines[:i]
+    first: bool = True
+    last: bool = True
     removed: dict[int, _Verdict] = field(default_factory=dict)
     # The last pass's view of each line: model score (NaN: not scored) and whether
     # smoothing overrode the score's own decision.
@@ -83,6 +89,20 @@ class _Doc:
         return [i in self.removed for i in range(len(self.lines))]
 
 
+@dataclass(frozen=True)
+class _Part:
+    """A segment's result, and the blank lines its text dropped at its edges (for Joiner)."""
+
+    result: CleanResult
+    leading: int
+    trailing: int
+
+    def brief(self) -> _Part:
+        """Only the removed lines' decisions (see :meth:`CleanResult.brief`)."""
+        return dataclasses.replace(self, result=self.result.brief())
+
+
+
 class Cleaner:
     """A reusable cleaner: build once, clean many documents.
 
@@ -110,16 +130,16 @@ class Cleaner:
 
     def clean(self, text: str) -> str:
         """Return the cleaned text of one document."""
-        return self._clean_batch([text])[0]
+        return next(self.clean_many([text]))
 
     def explain(self, text: str) -> CleanResult:
         """Clean one document and return the text with one decision per input line."""
-        return self._explain_batch([text])[0]
+        return next(self.explain_many([text]))
 
     def clean_many(self, texts: Iterable[str], *, n_jobs: int = 1,
                    batch_size: int = BATCH_SIZE) -> Iterator[str]:
         """Clean documents lazily and in order; see :meth:`explain_many` for the options."""
-        return self._many(texts, n_jobs, batch_size, _texts_of_batch)
+        return (r.text for r in self._documents(texts, n_jobs, batch_size, _texts_of_batch))
 
     def explain_many(self, texts: Iterable[str], *, n_jobs: int = 1,
                      batch_size: int = BATCH_SIZE,
@@ -131,14 +151,61 @@ class Cleaner:
         worker processes, each of which builds its own cleaner once; the output is the same
         as with one job. A single batch is always cleaned here, without starting workers.
         With ``brief``, each result keeps only the decisions of removed lines, which is
-        much less to send back from a worker.
+        much less to send back from a worker. A document longer than ``segment_chars`` is
+        cleaned in segments (see :mod:`cleaner.segment`) and its result put together from
+        theirs; a batch also ends once it holds ``segment_chars`` characters.
         """
-        return self._many(texts, n_jobs, batch_size,
-                          _brief_results_of_batch if brief else _results_of_batch)
+        return self._documents(texts, n_jobs, batch_size,
+                               _brief_results_of_batch if brief else _results_of_batch)
 
-    def _many(self, texts: Iterable[str], n_jobs: int, batch_size: int,
-              work: Callable[[Cleaner, list[str]], list[_T]]) -> Iterator[_T]:
-        batches = _batched(texts, batch_size)
+    def explain_segments(self, segments: Iterable[Segment], *, n_jobs: int = 1,
+                         batch_size: int = BATCH_SIZE,
+                         brief: bool = False) -> Iterator[CleanResult]:
+        """Clean documents that come in segments (see :mod:`cleaner.segment`): one result
+        per segment, lazily and in order; the options are those of :meth:`explain_many`.
+
+        A segment's result is its share of its document's result: its text goes right after
+        the texts of the segments before it, back to the one marked ``first``, and its lines
+        are numbered from the document's start. So a huge document streams through in
+        bounded memory, as the command line does with plain-text input.
+        """
+        work = _brief_results_of_batch if brief else _results_of_batch
+        return (result for result, _ in self._joined(_checked(segments), n_jobs, batch_size,
+                                                     work))
+
+    def _documents(self, texts: Iterable[str], n_jobs: int, batch_size: int,
+                   work: _Work) -> Iterator[CleanResult]:
+        """Results of whole documents, each cleaned in as many segments as its length needs."""
+        limit = self.config.segment_chars
+        segments = (segment for text in texts
+                    for segment in split_segments([_require_str(text)], limit))
+        parts: list[CleanResult] = []
+        for result, last in self._joined(segments, n_jobs, batch_size, work):
+            parts.append(result)
+            if last:
+                yield _whole(parts)
+                parts = []
+
+    def _joined(self, segments: Iterable[Segment], n_jobs: int, batch_size: int,
+                work: _Work) -> Iterator[tuple[CleanResult, bool]]:
+        """Each segment's result as a share of its document's, and whether it is the last."""
+        ends: collections.deque[tuple[bool, bool]] = collections.deque()
+
+        def noted() -> Iterator[Segment]:
+            for segment in segments:
+                ends.append((segment.first, segment.last))
+                yield segment
+
+        joiner = Joiner()
+        for part in self._many(noted(), n_jobs, batch_size, work):
+            first, last = ends.popleft()
+            if first:
+                joiner = Joiner(self.config.collapse_blank_lines)
+            yield joiner.add(part.result, part.leading, part.trailing), last
+
+    def _many(self, segments: Iterable[Segment], n_jobs: int, batch_size: int,
+              work: _Work) -> Iterator[_Part]:
+        batches = _batched(segments, batch_size, self.config.segment_chars)
         head = [] if n_jobs == 1 else list(itertools.islice(batches, 2))
         if n_jobs == 1 or len(head) < 2:
             for batch in itertools.chain(head, batches):
@@ -149,30 +216,41 @@ class Cleaner:
         parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
         tasks = (delayed(_in_worker)(self.config, work, batch)
                  for batch in itertools.chain(head, batches))
-        for results in parallel(tasks):
-            yield from results
+        outputs = parallel(tasks)
+        try:
+            for results in outputs:
+                yield from results
+        finally:  # the caller may stop early (`cleaner big.txt | head`): stop the workers
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being",
+                                        UserWarning)
+                outputs.close()
 
-    def _explain_batch(self, texts: Sequence[str]) -> list[CleanResult]:
-        return [self._result(d) for d in self._cleaned(texts)]
+    def _explain_batch(self, segments: Sequence[Segment]) -> list[_Part]:
+        return [self._result(d) for d in self._cleaned(segments)]
 
-    def _clean_batch(self, texts: Sequence[str]) -> list[str]:
+    def _clean_batch(self, segments: Sequence[Segment]) -> list[_Part]:
         """Like :meth:`_explain_batch` for the text alone, without building decisions."""
-        collapse = self.config.collapse_blank_lines
-        return [assemble(d.lines, d.removed_mask(), collapse)[0] for d in self._cleaned(texts)]
+        parts = []
+        for doc in self._cleaned(segments):
+            text, dropped = assemble(doc.lines, doc.removed_mask(),
+                                     self.config.collapse_blank_lines)
+            parts.append(_Part(CleanResult(text, (), len(doc.lines)), dropped.count(LEADING),
+                               dropped.count(TRAILING)))
+        return parts
 
-    def _cleaned(self, texts: Sequence[str]) -> list[_Doc]:
-        docs = [self._prepare(text) for text in texts]
+    def _cleaned(self, segments: Sequence[Segment]) -> list[_Doc]:
+        docs = [self._prepare(segment) for segment in segments]
         self._run_passes(docs)
         return docs
 
-    def _prepare(self, text: str) -> _Doc:
-        text = _require_str(text)
+    def _prepare(self, segment: Segment) -> _Doc:
         cfg = self.config
-        lines = normalize_text(text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
+        lines = normalize_text(segment.text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
                                spaces=cfg.normalize_spaces)
         blank = [not x.strip() for x in lines]
-        return _Doc(split_lines(text), lines, [i for i, b in enumerate(blank) if not b],
-                    [0, *itertools.accumulate(blank)][:-1])
+        return _Doc(split_lines(segment.text), lines, [i for i, b in enumerate(blank) if not b],
+                    [0, *itertools.accumulate(blank)][:-1], segment.first, segment.last)
 
     def _run_passes(self, docs: Sequence[_Doc]) -> None:
         pending = [d for d in docs if d.alive]
@@ -188,7 +266,8 @@ class Cleaner:
         """One pass of rules, model and smoothing over each document's kept lines;
         returns, per document, whether it removed anything."""
         views = [d.view() for d in docs]
-        hits = [self.rules.match(lines) for lines, _ in views]
+        hits = [self.rules.match(lines, head=doc.first, tail=doc.last)
+                for doc, (lines, _) in zip(docs, views)]
         probs: list[np.ndarray | None] = [None] * len(docs)
         if self.model is not None:
             probs = list(self.model.predict(
@@ -196,7 +275,7 @@ class Cleaner:
                  for (lines, _), doc_hits in zip(views, hits)], memo))
         changed = []
         for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs):
-            by_model, smoothed = self._smooth(doc_probs, len(index))
+            by_model, smoothed = self._smooth(doc_probs, len(index), doc.last)
             at = np.asarray(index, dtype=np.int64)
             real = at >= 0
             if doc_probs is not None:
@@ -216,13 +295,17 @@ class Cleaner:
                 doc.alive = [i for i in doc.alive if i not in doc.removed]
         return changed
 
-    def _smooth(self, probs: np.ndarray | None, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """(removed by the model, flipped by smoothing) masks; all False without a model."""
+    def _smooth(self, probs: np.ndarray | None, n: int,
+                tail: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(removed by the model, flipped by smoothing) masks; all False without a model.
+        Without ``tail`` (a segment before the document's end), no tail block grows."""
         if probs is None:
             return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         from cleaner.smoothing import smooth
 
-        options = self.model.smoothing if self.model is not None else {}
+        options = dict(self.model.smoothing) if self.model is not None else {}
+        if not tail:
+            options["tail_steps"] = 0
         return smooth(probs, self.threshold, **options)
 
     def _kept_verdict(self, smoothed: bool) -> _Verdict:
@@ -230,7 +313,7 @@ class Cleaner:
             return _Verdict(Stage.SMOOTHING, "smoothed", "")
         return _Verdict(Stage.MODEL if self.model is not None else Stage.RULE, "", "")
 
-    def _result(self, doc: _Doc) -> CleanResult:
+    def _result(self, doc: _Doc) -> _Part:
         removed = doc.removed_mask()
         text, dropped_blank = assemble(doc.lines, removed, self.config.collapse_blank_lines)
         decisions = []
@@ -243,12 +326,43 @@ class Cleaner:
             v = doc.removed.get(i) or self._kept_verdict(bool(doc.smoothed[i]))
             decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
                                       v.category, score))
-        return CleanResult(text, tuple(decisions))
+        return _Part(CleanResult(text, tuple(decisions)), dropped_blank.count(LEADING),
+                     dropped_blank.count(TRAILING))
 
 
-def _batched(items: Iterable[str], size: int) -> Iterator[list[str]]:
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
+_Work = Callable[[Cleaner, list[Segment]], list[_Part]]
+
+
+def _checked(segments: Iterable[Segment]) -> Iterator[Segment]:
+    for segment in segments:
+        _require_str(segment.text)
+        yield segment
+
+
+def _whole(parts: Sequence[CleanResult]) -> CleanResult:
+    """A document's result from the joined results of its segments."""
+    if len(parts) == 1:
+        return parts[0]
+    return CleanResult("".join(p.text for p in parts),
+                       tuple(itertools.chain.from_iterable(p.decisions for p in parts)),
+                       sum(p.line_count for p in parts), len(parts))
+
+
+def _batched(segments: Iterable[Segment], size: int, chars: int) -> Iterator[list[Segment]]:
+    """Batches of ``size`` segments, or fewer that hold at most ``chars`` characters (or just
+    one segment): a batch is cleaned all at once, so this bounds its memory."""
+    batch: list[Segment] = []
+    total = 0
+    for segment in segments:
+        if batch and total + len(segment.text) > chars:
+            yield batch
+            batch, total = [], 0
+        batch.append(segment)
+        total += len(segment.text)
+        if len(batch) == size:
+            yield batch
+            batch, total = [], 0
+    if batch:
         yield batch
 
 
@@ -258,8 +372,7 @@ def cached_cleaner(config: CleanerConfig) -> Cleaner:
     return Cleaner(config)
 
 
-def _in_worker(config: CleanerConfig, work: Callable[[Cleaner, list[str]], list[_T]],
-               texts: list[str]) -> list[_T]:
+def _in_worker(config: CleanerConfig, work: _Work, segments: list[Segment]) -> list[_Part]:
     """Clean one batch in a worker process, reusing that process's cleaner.
 
     Numeric libraries get one thread each: the workers already use every core, and
@@ -268,19 +381,19 @@ def _in_worker(config: CleanerConfig, work: Callable[[Cleaner, list[str]], list[
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return work(cached_cleaner(config), texts)
+        return work(cached_cleaner(config), segments)
 
 
-def _results_of_batch(cleaner: Cleaner, texts: list[str]) -> list[CleanResult]:
-    return cleaner._explain_batch(texts)
+def _results_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
+    return cleaner._explain_batch(segments)
 
 
-def _brief_results_of_batch(cleaner: Cleaner, texts: list[str]) -> list[CleanResult]:
-    return [result.brief() for result in cleaner._explain_batch(texts)]
+def _brief_results_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
+    return [part.brief() for part in cleaner._explain_batch(segments)]
 
 
-def _texts_of_batch(cleaner: Cleaner, texts: list[str]) -> list[str]:
-    return cleaner._clean_batch(texts)
+def _texts_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
+    return cleaner._clean_batch(segments)
 
 
 def clean(text: str, **options: Any) -> str:

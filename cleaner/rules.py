@@ -286,7 +286,7 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
 
 _NONE: frozenset[int] = frozenset()
 _UNSEEN = Rule("", "", "")  # cache marker: no answer yet
-# A line's zone is an index here: 0, plus 1 in the head, plus 2 in the tail.
+# The zones a line can be in, indexed by in_head + 2 * in_tail.
 _ZONES = [("anywhere",), ("anywhere", "head"), ("anywhere", "tail"), ("anywhere", "head", "tail")]
 
 
@@ -447,18 +447,22 @@ class RuleSet:
         return cls(compiled, head_lines=head_lines, tail_lines=tail_lines,
                    anchors=[_anchors(r, phrases) for r in compiled])
 
-    def match(self, lines: Sequence[str]) -> list[RuleHit | None]:
+    def match(self, lines: Sequence[str], *, head: bool = True,
+              tail: bool = True) -> list[RuleHit | None]:
         """One entry per line: the rule that removes it, or ``None``.
 
-        ``head`` and ``tail`` count non-blank lines from the start and the end.
+        ``head`` and ``tail`` count non-blank lines from the start and the end. Lines that
+        are only a segment of a document have no head unless they start the document, and
+        no tail unless they end it: pass ``head`` or ``tail`` false.
         """
         hits: list[RuleHit | None] = [None] * len(lines)
         content = [i for i, line in enumerate(lines) if line]
-        tail_from = len(content) - self.tail_lines
+        head_end = self.head_lines if head else 0
+        tail_start = len(content) - self.tail_lines if tail else len(content)
         continuing: Rule | None = None
         for rank, i in enumerate(content):
             line = lines[i]
-            rule = self._first_match(line, (rank < self.head_lines) + 2 * (rank >= tail_from))
+            rule = self._first_match(line, (rank < head_end) + 2 * (rank >= tail_start))
             if rule is not None:
                 hits[i] = RuleHit(rule)
                 continuing = rule if rule.continues == "list" else None

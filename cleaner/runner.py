@@ -1,13 +1,17 @@
 """Running one command-line invocation: pair inputs with outputs, clean, write, count.
 
-Text inputs are one document each; JSON Lines inputs are one document per record. Either
-way the documents stream through :meth:`Cleaner.explain_many`, in order, on as many
-processes as asked, and each result is written as soon as it is back.
+Text inputs are one document each, read a chunk at a time and cleaned in segments when
+they are long (see :mod:`cleaner.segment`), so that memory does not grow with them; JSON
+Lines inputs are one document per record. Either way the documents stream through the
+cleaner in order, on as many processes as asked, and each result is written as soon as it
+is back; an output file is renamed into place once its document is complete.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
+import dataclasses
 import functools
 import os
 import sys
@@ -20,17 +24,18 @@ from typing import IO, Any
 from cleaner.errors import CleanerError, InputError
 from cleaner.io import (
     STDIO,
-    decode,
+    TextInput,
     display_name,
     dump_record,
     encode,
-    open_input,
     open_output,
     parse_record,
-    read_bytes,
+    read_lines,
+    write_all,
 )
 from cleaner.labels import BOILERPLATE, CONTENT, EXPLAIN_HEADER
 from cleaner.pipeline import Cleaner
+from cleaner.segment import Segment, split_segments
 from cleaner.stats import Stats
 from cleaner.types import CleanResult
 
@@ -39,10 +44,22 @@ ON_ERROR = ("fail", "skip", "keep")
 
 @dataclass(frozen=True)
 class Job:
-    """One input and where its output goes (``None``: standard output)."""
+    """One input and where its output goes (``None``: standard output). ``make_folder``:
+    the target's folder is created if missing (in an output folder); a single output file
+    needs its folder to exist."""
 
     source: str
     target: Path | None
+    make_folder: bool = False
+
+    def open_output(self, stdout: IO[bytes]) -> contextlib.AbstractContextManager[IO[bytes]]:
+        """Where to write: ``stdout``, or the target, atomically (see
+        :func:`cleaner.io.open_output`)."""
+        if self.target is None:
+            return nullcontext(stdout)
+        if self.make_folder:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+        return open_output(self.target)
 
 
 @dataclass(frozen=True)
@@ -82,9 +99,10 @@ def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool,
     for name in inputs:
         root = Path(name)
         if root.is_dir():
-            jobs += [Job(str(f), out / f.relative_to(root)) for f in _walk(root, glob)]
+            jobs += [Job(str(f), out / f.relative_to(root), make_folder=True)
+                     for f in _walk(root, glob)]
         else:
-            jobs.append(Job(name, out / root.name))
+            jobs.append(Job(name, out / root.name, make_folder=True))
     return jobs
 
 
@@ -105,9 +123,9 @@ def _same_file(a: str, b: Path) -> bool:
         return False
 
 
-def format_explain(result: CleanResult) -> str:
+def format_explain(result: CleanResult, *, header: bool = True) -> str:
     """The ``--explain`` table: a header, then one tab-separated row per input line."""
-    rows = [EXPLAIN_HEADER]
+    rows = [EXPLAIN_HEADER] if header else []
     for d in result.decisions:
         tag = "" if not d.normalized.strip() else CONTENT if d.kept else BOILERPLATE
         score = "" if d.score is None else f"{d.score:.3f}"
@@ -115,11 +133,49 @@ def format_explain(result: CleanResult) -> str:
     return "\n".join(rows) + "\n"
 
 
+@dataclass(eq=False)
+class _TextDoc:
+    """A text input on its way: read ahead a segment at a time, written as its segments'
+    results come back. An output file stays open from the first segment to the last, and a
+    failure discards it and stops the reading."""
+
+    job: Job
+    source: TextInput
+    sink: IO[bytes]  # standard output; open() replaces it with the output file, if any
+    failed: bool = False
+    _files: contextlib.ExitStack = dataclasses.field(default_factory=contextlib.ExitStack)
+
+    def open(self) -> None:
+        """Start the output: standard output as it is, or a temporary file by the target."""
+        self.sink = self._files.enter_context(self.job.open_output(self.sink))
+
+    def close(self) -> None:
+        """Complete the output: the file takes the target's place."""
+        self._files.close()
+
+    def fail(self, error: BaseException) -> None:
+        """Give up on this input: stop reading it and discard its output file."""
+        self.failed = True
+        self._files.__exit__(type(error), error, error.__traceback__)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A segment sent to be cleaned (index within its document), or a failed read."""
+
+    doc: _TextDoc
+    index: int
+    last: bool
+    error: CleanerError | None = None
+
+
 class Runner:
     """Cleans the jobs of one invocation.
 
     ``report`` receives one line per problem, starting with "error:" (the input failed;
-    the run will exit non-zero) or "warning:" (a bad record handled by ``on_error``).
+    the run will exit non-zero) or "warning:" (a bad record handled by ``on_error``). An
+    output file that cannot be written is such an error, and the other inputs go on; when
+    standard output cannot be written (a full disk), the run ends with that OSError.
     """
 
     def __init__(self, cleaner: Cleaner, options: Options,
@@ -147,54 +203,81 @@ class Runner:
             work()
         except CleanerError as e:
             self._fail(str(e))
-        except BrokenPipeError:
-            raise
         except OSError as e:
-            self._fail(f"{job.target or 'standard output'}: cannot write: {e.strerror or e}")
+            if job.target is None:  # standard output failed: the run cannot go on
+                raise
+            self._fail(f"{job.target}: cannot write: {e.strerror or e}")
 
-    def _results(self, texts: Iterator[str]) -> Iterator[CleanResult]:
-        results = self.cleaner.explain_many(texts, n_jobs=self.options.n_jobs,
-                                            brief=not self.options.explain)
+    def _progress(self, results: Iterator[CleanResult], unit: str) -> Iterator[CleanResult]:
         if not self.options.progress:
             return results
         from tqdm import tqdm
 
-        return iter(tqdm(results, unit="doc", file=sys.stderr, mininterval=0.5))
+        return iter(tqdm(results, unit=unit, file=sys.stderr, mininterval=0.5))
 
     def _texts(self, jobs: Sequence[Job], stdout: IO[bytes]) -> None:
+        """Each text input read in segments ahead of the results, which are written in order;
+        a failed read is reported when the results before it are written."""
         opts = self.options
-        read: collections.deque[tuple[Job, Any]] = collections.deque()
+        limit = self.cleaner.config.segment_chars
+        queue: collections.deque[_Piece] = collections.deque()
 
-        def texts() -> Iterator[str]:
+        def segments() -> Iterator[Segment]:
             for job in jobs:
+                doc = _TextDoc(job, TextInput(job.source, opts.encoding,
+                                              allow_binary=opts.allow_binary), stdout)
                 try:
-                    doc = decode(read_bytes(job.source), display_name(job.source),
-                                 opts.encoding, allow_binary=opts.allow_binary)
+                    for index, segment in enumerate(split_segments(doc.source.chunks(), limit)):
+                        if doc.failed:
+                            break
+                        queue.append(_Piece(doc, index, segment.last))
+                        yield segment
                 except CleanerError as e:
-                    self._fail(str(e))
-                    continue
-                read.append((job, doc))
-                yield doc.text
+                    queue.append(_Piece(doc, -1, True, e))
 
-        for result in self._results(texts()):
-            job, doc = read.popleft()
-            self.stats.add(result, doc.size, doc.undecodable)
-            out = format_explain(result) if opts.explain else result.text
-            data = encode(out, opts.encoding)
-            self._guard(job, functools.partial(self._write, job, stdout, data))
+        def settle() -> None:
+            while queue and (error := queue[0].error) is not None:
+                self._fail(str(error))
+                queue.popleft().doc.fail(error)
 
-    def _write(self, job: Job, stdout: IO[bytes], data: bytes) -> None:
-        if job.target is None:
-            stdout.write(data)
+        results = self.cleaner.explain_segments(segments(), n_jobs=opts.n_jobs,
+                                                brief=not opts.explain)
+        current: _TextDoc | None = None  # the document being written
+        try:
+            for result in self._progress(results, "segment"):
+                settle()
+                piece = queue.popleft()
+                current = piece.doc
+                self._guard(current.job, functools.partial(self._write, piece, result))
+            settle()
+        except BaseException as e:
+            if current is not None:
+                current.fail(e)
+            raise
+
+    def _write(self, piece: _Piece, result: CleanResult) -> None:
+        """Write one segment's result, opening the output at the document's first segment
+        and completing it at the last."""
+        doc = piece.doc
+        if doc.failed:
             return
-        job.target.parent.mkdir(parents=True, exist_ok=True)
-        with open_output(job.target) as sink:
-            sink.write(data)
+        try:
+            if piece.index == 0:
+                doc.open()
+            last = piece.last
+            self.stats.add(result, doc.source.size if last else 0,
+                           doc.source.undecodable if last else 0, segment=piece.index)
+            out = (format_explain(result, header=piece.index == 0) if self.options.explain
+                   else result.text)
+            write_all(doc.sink, encode(out, self.options.encoding))
+            if last:
+                doc.close()
+        except BaseException as e:
+            doc.fail(e)
+            raise
 
     def _jsonl(self, job: Job, stdout: IO[bytes]) -> None:
-        if job.target is not None:
-            job.target.parent.mkdir(parents=True, exist_ok=True)
-        with open_output(job.target) if job.target else nullcontext(stdout) as sink:
+        with job.open_output(stdout) as sink:
             self._jsonl_stream(job.source, sink)
 
     def _jsonl_stream(self, name: str, sink: IO[bytes]) -> None:
@@ -204,39 +287,39 @@ class Runner:
         queue: collections.deque[tuple[bytes, dict[str, Any] | None]] = collections.deque()
 
         def texts() -> Iterator[str]:
-            with nullcontext(sys.stdin.buffer) if name == STDIO else open_input(name) as src:
-                for line_no, raw in enumerate(src, 1):
-                    if not raw.strip():
-                        continue
-                    self.stats.records_in += 1
-                    try:
-                        record = parse_record(raw, display_name(name), line_no, field)
-                    except InputError as e:
-                        if opts.on_error == "fail":
-                            raise
-                        action = "skipped" if opts.on_error == "skip" else "passed through"
-                        self.report(f"warning: {e} (record {action})")
-                        queue.append((raw, None))
-                        continue
-                    queue.append((raw, record))
-                    yield record[field]
+            for line_no, raw in enumerate(read_lines(name), 1):
+                if not raw.strip():
+                    continue
+                self.stats.records_in += 1
+                try:
+                    record = parse_record(raw, display_name(name), line_no, field)
+                except InputError as e:
+                    if opts.on_error == "fail":
+                        raise
+                    action = "skipped" if opts.on_error == "skip" else "passed through"
+                    self.report(f"warning: {e} (record {action})")
+                    queue.append((raw, None))
+                    continue
+                queue.append((raw, record))
+                yield record[field]
 
         def flush_bad() -> None:
             while queue and queue[0][1] is None:
                 raw, _ = queue.popleft()
                 if opts.on_error == "keep":
-                    sink.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                    write_all(sink, raw if raw.endswith(b"\n") else raw + b"\n")
                     self.stats.records_unchanged += 1
                 else:
                     self.stats.records_skipped += 1
 
-        for result in self._results(texts()):
+        results = self.cleaner.explain_many(texts(), n_jobs=opts.n_jobs, brief=not opts.explain)
+        for result in self._progress(results, "doc"):
             flush_bad()
             record = queue.popleft()[1] or {}  # flush_bad left a good record in front
             self.stats.add(result, len(encode(record[field])))
             cleaned = {**record, field: result.text}
             if opts.removed_field:
                 cleaned[opts.removed_field] = [d.text for d in result.removed]
-            sink.write(dump_record(cleaned))
+            write_all(sink, dump_record(cleaned))
             self.stats.records_out += 1
         flush_bad()

@@ -14,6 +14,7 @@ class Stats:
     """Counters over one run, added to per document."""
 
     documents: int = 0
+    segmented_documents: int = 0
     lines_in: int = 0
     lines_out: int = 0
     bytes_in: int = 0
@@ -27,9 +28,13 @@ class Stats:
     removed_by_stage: Counter[str] = field(default_factory=Counter)
     started: float = field(default_factory=time.perf_counter)
 
-    def add(self, result: CleanResult, bytes_in: int, undecodable: int = 0) -> None:
-        """Count one cleaned document."""
-        self.documents += 1
+    def add(self, result: CleanResult, bytes_in: int, undecodable: int = 0, *,
+            segment: int = 0) -> None:
+        """Count one cleaned document, or one segment of a document cleaned segment by
+        segment (see :meth:`~cleaner.pipeline.Cleaner.explain_segments`): ``segment`` is
+        its index, so only the first segment counts as a document."""
+        self.documents += segment == 0
+        self.segmented_documents += segment == 1 or result.segments > 1
         self.lines_in += result.line_count
         self.lines_out += result.text.count("\n")
         self.bytes_in += bytes_in
@@ -44,6 +49,7 @@ class Stats:
         seconds = max(time.perf_counter() - self.started, 1e-9)
         rows = [
             f"documents: {self.documents}",
+            f"segmented documents: {self.segmented_documents}",
             f"lines: {self.lines_in} in, {self.lines_out} out",
             f"bytes: {self.bytes_in} in, {self.bytes_out} out",
             f"undecodable bytes carried through: {self.undecodable_bytes}",

@@ -40,12 +40,14 @@ class CleanResult:
     """Cleaned text plus one :class:`Decision` per input line.
 
     A *brief* result (see :meth:`brief`) keeps only the decisions of removed lines;
-    ``line_count`` is the number of input lines either way.
+    ``line_count`` is the number of input lines either way. ``segments`` is how many
+    segments the document was cleaned in (see :mod:`cleaner.segment`).
     """
 
     text: str
     decisions: tuple[Decision, ...]
     line_count: int = -1
+    segments: int = 1
 
     def __post_init__(self) -> None:
         if self.line_count < 0:
@@ -58,4 +60,4 @@ class CleanResult:
 
     def brief(self) -> CleanResult:
         """The same result with only the removed lines' decisions."""
-        return CleanResult(self.text, self.removed, self.line_count)
+        return CleanResult(self.text, self.removed, self.line_count, self.segments)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from cleaner import Cleaner
 from cleaner.labels import EXPLAIN_HEADER, parse_labelled
 
 DOC = "Die Regierung reagierte am Dienstag auf die Vorwürfe.\n\n\nAnzeige\nArchiviert unter:\n"
@@ -200,3 +201,23 @@ def test_on_error_skip_or_keep_accounts_for_every_record(policy: str, kept_ids: 
 def test_no_progress_bar_in_pipes_unless_asked() -> None:
     assert run("--jsonl", stdin=_records(3)).stderr == b""
     assert b"doc" in run("--jsonl", "--progress", stdin=_records(3)).stderr
+
+
+def test_long_document_is_read_and_cleaned_in_segments(tmp_path: Path) -> None:
+    paragraphs = [f"Absatz {i} mit einem Satz, der Inhalt ist.\nAnzeige" for i in range(400)]
+    text = "\n\n".join(["Menü", *paragraphs, "Tags:\nPolitik"]) + "\n"
+    src = tmp_path / "long.txt"
+    src.write_text(text, encoding="utf-8")
+    expected = Cleaner(use_model=False, segment_chars=3000).clean(text)
+    assert expected == Cleaner(use_model=False).clean(text)  # no positional junk at the cuts
+    proc = run("--segment-chars", "3000", "--stats", "--jobs", "1", stdin=text)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.decode() == expected
+    assert "documents: 1\nsegmented documents: 1\n" in proc.stderr.decode()
+    assert run(str(src), "--segment-chars", "3000", "-o", str(tmp_path / "out.txt"),
+               "--jobs", "2").returncode == 0
+    assert (tmp_path / "out.txt").read_text(encoding="utf-8") == expected
+    table = run(str(src), "--segment-chars", "3000", "--explain").stdout.decode()
+    rows = table.splitlines()
+    assert rows.count(EXPLAIN_HEADER) == 1
+    assert [int(r.split("\t")[0]) for r in rows[1:]] == list(range(1, text.count("\n") + 2))

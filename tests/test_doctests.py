@@ -7,7 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["cleaner", "cleaner.normalize", "cleaner.assemble", "cleaner.pipeline"]
+MODULES = ["cleaner", "cleaner.normalize", "cleaner.assemble", "cleaner.pipeline",
+           "cleaner.segment"]
 
 
 @pytest.mark.parametrize("name", MODULES)

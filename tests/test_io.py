@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 from pathlib import Path
@@ -9,25 +10,43 @@ from pathlib import Path
 import pytest
 
 from cleaner.errors import InputError
-from cleaner.io import atomic_output, decode, encode
+from cleaner.io import TextInput, atomic_output, encode
+
+
+def decode(data: bytes, name: str = "x.txt", encoding: str = "utf-8", *,
+           allow_binary: bool = False, pieces: int = 1) -> tuple[str, TextInput]:
+    """``data`` decoded by a TextInput, fed in ``pieces`` pieces as reading would."""
+    source = TextInput(name, encoding, allow_binary=allow_binary)
+    step = max(1, -(-len(data) // pieces))
+    text = "".join(source.decode(data[i:i + step]) for i in range(0, len(data), step))
+    return text + source.decode(b"", final=True), source
 
 
 def test_invalid_utf8_is_carried_through_and_counted() -> None:
     raw = b"Caf\xe9 ist geschlossen.\nGr\xfc\xdfe\n"
-    doc = decode(raw, "x.txt")
-    assert doc.undecodable == 3
-    assert encode(doc.text) == raw
+    text, source = decode(raw)
+    assert source.undecodable == 3
+    assert encode(text) == raw
+
+
+@pytest.mark.parametrize("pieces", [1, 2, 3, 7, 40])
+def test_decoding_in_pieces_is_decoding_at_once(pieces: int) -> None:
+    raw = "\ufeffGrüße, ½ € 😀\n".encode() + b"\xe9\xff\xf0\x9f" + b"Ende."
+    text, source = decode(raw, pieces=pieces)
+    assert (text, source.undecodable, source.size) == \
+        ("Grüße, ½ € 😀\n\udce9\udcff\udcf0\udc9fEnde.", 4, len(raw))
 
 
 def test_bom_is_dropped_and_nul_bytes_mean_binary() -> None:
-    assert decode(b"\xef\xbb\xbfHallo", "x.txt").text == "Hallo"
+    assert decode(b"\xef\xbb\xbfHallo")[0] == "Hallo"
+    assert decode(b"Hallo\xef\xbb\xbf", pieces=2)[0] == "Hallo\ufeff", "only at the start"
     with pytest.raises(InputError, match=r"x\.bin: looks binary.*--allow-binary"):
         decode(b"PK\x03\x04\x00\x00", "x.bin")
-    assert decode(b"a\x00b", "x.bin", allow_binary=True).text == "a\x00b"
+    assert decode(b"a\x00b", "x.bin", allow_binary=True)[0] == "a\x00b"
 
 
 def test_legacy_encoding() -> None:
-    assert decode("Grüße".encode("cp1252"), "x.txt", "cp1252").text == "Grüße"
+    assert decode("Grüße".encode("cp1252"), encoding="cp1252")[0] == "Grüße"
 
 
 def test_atomic_output_leaves_original_untouched_on_failure(tmp_path: Path) -> None:
@@ -82,3 +101,15 @@ def test_in_place_failure_keeps_the_original(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert src.read_bytes() == b"\x00binary"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+@pytest.mark.parametrize("jsonl", [False, True])
+def test_truncated_gzip_input_is_an_input_error(tmp_path: Path, jsonl: bool) -> None:
+    records = "".join(f'{{"text": "Satz {i} mit Inhalt."}}\n' for i in range(2000)).encode()
+    data = gzip.compress(records)
+    src = tmp_path / "in.jsonl.gz"
+    src.write_bytes(data[:len(data) // 2])
+    proc = run(*(["--jsonl"] if jsonl else []), str(src))
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (f"cleaner: error: {src}: cannot read: Compressed file ended "
+                                    "before the end-of-stream marker was reached\n")
