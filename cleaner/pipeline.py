@@ -222,7 +222,8 @@ class Cleaner:
                 yield from results
         finally:  # the caller may stop early (`cleaner big.txt | head`): stop the workers
             with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "[0-9]+ tasks which were still being",
+                # joblib's notice that finished or running tasks were not used.
+                warnings.filterwarnings("ignore", ".* adjusting the input task iterator",
                                         UserWarning)
                 outputs.close()
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
+import time
+import warnings
 
 import pytest
 
@@ -101,3 +104,16 @@ def test_second_pass_removes_what_the_first_pass_exposes(rules_only: Cleaner) ->
     out = rules_only.clean(text)
     assert out == "\n".join(body) + "\n"
     assert rules_only.clean(out) == out
+
+
+def test_stopping_a_parallel_run_early_is_quiet(rules_only: Cleaner) -> None:
+    texts = [f"Absatz {i} mit Inhalt, der bleibt.\nWerbung\n" for i in range(8)]
+    results = rules_only.clean_many(texts, n_jobs=2, batch_size=1)
+    assert next(results) == texts[0].replace("Werbung\n", "")
+    time.sleep(1.0)  # let the workers finish tasks that will never be read
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        results.close()
+        del results
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
