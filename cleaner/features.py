@@ -27,9 +27,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 FEATURES_VERSION = 2
 
@@ -228,6 +231,8 @@ def _hashed(wins: Sequence[str]) -> tuple[list[tuple[np.ndarray, np.ndarray]], n
 
 def ngram_matrix(wins: Sequence[str]) -> sp.csr_matrix:
     """Hashed character n-grams of each window (counts), rows scaled by 1/sqrt(n-grams)."""
+    import scipy.sparse as sp  # for training only: inference uses ngram_score
+
     n = len(wins)
     if n == 0:
         return sp.csr_matrix((0, N_HASH), dtype=np.float64)

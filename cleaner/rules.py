@@ -222,14 +222,35 @@ def _lists_filled(rule: Rule, phrases: Mapping[str, list[str]],
 
 def _compile(rule: Rule, phrases: Mapping[str, list[str]]) -> Rule:
     names = set(_LIST_NAME.findall(rule.pattern))
+    lists = {n: phrases[n] for n in names}
     flags = regex.V0 | (0 if rule.case_sensitive else regex.IGNORECASE)
+    if rule.timeout is None:  # a shipped rule: its tests compile it, so it can wait
+        return dataclasses.replace(rule, compiled=_Deferred(rule.pattern, flags, lists))
     try:
-        compiled = regex.compile(rule.pattern, flags, **{n: phrases[n] for n in names})
+        compiled = regex.compile(rule.pattern, flags, **lists)
     except (regex.error, TypeError, ValueError) as e:
         raise RuleError(f"{rule.source}: rule {rule.id!r}: bad pattern: {e}") from None
     if compiled.fullmatch(""):
         raise RuleError(f"{rule.source}: rule {rule.id!r}: pattern matches an empty line")
     return dataclasses.replace(rule, compiled=compiled)
+
+
+class _Deferred:
+    """A shipped rule's pattern, compiled when a line first reaches it.
+
+    Compiling every phrase list takes most of a second, longer than cleaning a typical file,
+    and a short run (one file on the command line) only ever reaches a few rules.
+    """
+
+    def __init__(self, pattern: str, flags: int, lists: dict[str, list[str]]) -> None:
+        self._source = (pattern, flags, lists)
+        self._pattern: Any = None
+
+    def fullmatch(self, line: str, timeout: float | None = None) -> Any:
+        if self._pattern is None:
+            pattern, flags, lists = self._source
+            self._pattern = regex.compile(pattern, flags, **lists)
+        return self._pattern.fullmatch(line, timeout=timeout)
 
 
 def _applies(rule: Rule, langs: Sequence[str] | None) -> bool:
