@@ -65,14 +65,16 @@ def test_atomic_output_into_missing_folder_is_a_clear_error(tmp_path: Path) -> N
         pass
 
 
-def run(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "cleaner", "--no-model", *args], input=stdin,
+def run(*args: str, stdin: bytes = b"", model: bool = False) -> subprocess.CompletedProcess[bytes]:
+    flags = [] if model else ["--no-model"]
+    return subprocess.run([sys.executable, "-m", "cleaner", *flags, *args], input=stdin,
                           capture_output=True, timeout=120, check=False)
 
 
-def test_cli_round_trips_undecodable_bytes_and_reports_them() -> None:
-    proc = run("--stats", stdin=b"Caf\xe9 ist geschlossen.\nAnzeige\n")
-    assert proc.returncode == 0
+@pytest.mark.parametrize("model", [False, True], ids=["rules", "model"])
+def test_cli_round_trips_undecodable_bytes_and_reports_them(model: bool) -> None:
+    proc = run("--stats", stdin=b"Caf\xe9 ist geschlossen.\nAnzeige\n", model=model)
+    assert proc.returncode == 0, proc.stderr
     assert proc.stdout == b"Caf\xe9 ist geschlossen.\n"
     assert b"undecodable bytes carried through: 1" in proc.stderr
 
