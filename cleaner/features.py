@@ -169,7 +169,9 @@ class _Joined:
 
     @classmethod
     def of(cls, texts: Sequence[str]) -> _Joined:
-        cps = np.frombuffer("\n".join(texts).encode("utf-32-le"), dtype=np.uint32)
+        # surrogatepass: text read with surrogateescape (cleaner.io) holds lone surrogates
+        cps = np.frombuffer("\n".join(texts).encode("utf-32-le", "surrogatepass"),
+                            dtype=np.uint32)
         sep = cps == 10
         line = np.cumsum(sep, dtype=np.int32) - sep
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))

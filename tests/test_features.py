@@ -72,6 +72,13 @@ def test_shape_values() -> None:
     assert col["log_len"][1] == pytest.approx(np.log1p(len(lines[1])))
 
 
+def test_lone_surrogates_are_characters() -> None:
+    lines = ["caf\udce9 au lait", "\ud800"]
+    wins = F.windows(lines)
+    assert F.shape_matrix(lines, wins).shape == (2, len(F.SHAPE_NAMES))
+    assert F.ngram_score(wins, np.zeros(F.N_HASH)).shape == (2,)
+
+
 def test_documents_do_not_see_each_other() -> None:
     _, together = _features([DOC_A, DOC_B])
     batch_a, _ = _features([DOC_A])
