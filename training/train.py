@@ -67,6 +67,7 @@ FOLDS = 5
 RETENTION_TARGET = 0.99
 CURATED = ("fixtures", "seeds")  # sources labelled by hand for this project
 CURATED_WEIGHT = 4.0
+CONTENT_WEIGHT = 3.0  # content lines weigh this much more than boilerplate (see balance_weights)
 STAGE1_PARAMS: dict[str, Any] = {
     "loss": "log_loss", "alpha": 1e-5, "max_iter": 10, "tol": None, "average": True,
     "random_state": SEED,
@@ -109,7 +110,9 @@ def balance_weights(docs: Sequence[Doc], batch: features.Batch,
     """Per-line weights: each (source, track) group and each language weighs by the square
     root of its labelled lines, not their count, so English pages do not drown German; the
     hand-labelled fixtures and seeds, the cleanest labels, weigh :data:`CURATED_WEIGHT` times
-    more."""
+    more. Content lines weigh :data:`CONTENT_WEIGHT` times more than boilerplate: the
+    retention target only lets the most confident boilerplate go, so what the model must get
+    right is which content lines look like boilerplate, more than the bulk of the junk."""
     key_group = [f"{d.source}/{d.track}" for d in docs]
     key_lang = [d.lang for d in docs]
     labelled = ~np.isnan(labels)
@@ -123,6 +126,7 @@ def balance_weights(docs: Sequence[Doc], batch: features.Batch,
     w_lang = np.array([langs[k] ** -0.25 if langs[k] else 0.0 for k in key_lang])
     curated = np.array([CURATED_WEIGHT if d.source in CURATED else 1.0 for d in docs])
     w = (w_group * w_lang * curated)[batch.doc] * labelled
+    w = np.where(labels == 0, w * CONTENT_WEIGHT, w)
     return w * (labelled.sum() / max(w.sum(), 1e-12))
 
 
