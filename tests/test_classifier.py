@@ -70,6 +70,19 @@ def test_predictions_do_not_depend_on_the_batch(tmp_path: Path) -> None:
         np.testing.assert_allclose(a, b)
 
 
+def test_a_memo_of_line_features_changes_no_prediction(tmp_path: Path) -> None:
+    model = LineClassifier.load(write_model(tmp_path), trust=True)
+    memo = C.LineMemo()
+    fresh = model.predict(DOCS)
+    # Twice through one memo: the second call reads every line's features from it, as
+    # the pipeline's next pass does; a document that shares lines with another reads some.
+    shared = [(["Share", "Linsensuppe", "New line here."], [None] * 3)]
+    for _ in range(2):
+        for a, b in zip(model.predict(DOCS, memo), fresh):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(model.predict(shared, memo)[0], model.predict(shared)[0])
+
+
 def test_user_model_needs_trust(tmp_path: Path) -> None:
     path = write_model(tmp_path)
     with pytest.raises(ModelError, match="trust"):

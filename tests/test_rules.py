@@ -138,7 +138,8 @@ def test_first_word_index_never_skips_a_matching_rule() -> None:
     unindexed = RuleSet(SHIPPED.rules)
     lines = [text for rule in SHIPPED.rules for text in rule.examples + rule.counter_examples]
     variants = [v for line in lines for v in (line, line.upper(), line.lower(), f"• {line}",
-                                              f"o {line}", f"- {line.title()}")]
+                                              f"o {line}", f"- {line.title()}", f"12{line}",
+                                              f"o 3 {line}", f"Die {line}")]
     for start in range(0, len(variants), 40):  # documents of 40 lines: every zone is used
         chunk = variants[start:start + 40]
         assert _ids(SHIPPED, chunk) == _ids(unindexed, chunk)
