@@ -130,8 +130,8 @@ class LineMemo:
 
     def __init__(self) -> None:
         self._row: dict[str, int] = {}
-        self._score: list[np.ndarray] = []
-        self._shape: list[np.ndarray] = []
+        self._score = np.zeros(0)
+        self._shape = np.zeros((0, len(features.SHAPE_NAMES)))
 
     def features(self, params: dict[str, Any], lines: Sequence[str],
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -140,11 +140,11 @@ class LineMemo:
         if new:
             score, shape = line_features(params, new)
             self._row.update(zip(new, range(len(self._row), len(self._row) + len(new))))
-            self._score = [np.concatenate([*self._score, score])]
-            self._shape = [np.vstack([*self._shape, shape])]
+            self._score = np.concatenate([self._score, score])
+            self._shape = np.vstack([self._shape, shape])
         rows = np.fromiter(map(self._row.__getitem__, lines), dtype=np.int64,
                            count=len(lines))
-        return self._score[0][rows], self._shape[0][rows]
+        return self._score[rows], self._shape[rows]
 
 
 STAGE3_EXTRA = ("log_len", "ends_stop", "starts_bullet", "log_repeats", "doc_prose_char_share",

@@ -102,7 +102,6 @@ class _Part:
         return dataclasses.replace(self, result=self.result.brief())
 
 
-
 class Cleaner:
     """A reusable cleaner: build once, clean many documents.
 
@@ -227,23 +226,13 @@ class Cleaner:
                                         UserWarning)
                 outputs.close()
 
-    def _explain_batch(self, segments: Sequence[Segment]) -> list[_Part]:
-        return [self._result(d) for d in self._cleaned(segments)]
-
-    def _clean_batch(self, segments: Sequence[Segment]) -> list[_Part]:
-        """Like :meth:`_explain_batch` for the text alone, without building decisions."""
-        parts = []
-        for doc in self._cleaned(segments):
-            text, dropped = assemble(doc.lines, doc.removed_mask(),
-                                     self.config.collapse_blank_lines)
-            parts.append(_Part(CleanResult(text, (), len(doc.lines)), dropped.count(LEADING),
-                               dropped.count(TRAILING)))
-        return parts
-
-    def _cleaned(self, segments: Sequence[Segment]) -> list[_Doc]:
+    def _clean_batch(self, segments: Sequence[Segment],
+                     decisions: bool = True) -> list[_Part]:
+        """Clean a batch; without ``decisions``, results hold the text alone (what
+        clean_many needs, and much less to build and to send back from a worker)."""
         docs = [self._prepare(segment) for segment in segments]
         self._run_passes(docs)
-        return docs
+        return [self._result(doc, decisions) for doc in docs]
 
     def _prepare(self, segment: Segment) -> _Doc:
         cfg = self.config
@@ -314,9 +303,15 @@ class Cleaner:
             return _Verdict(Stage.SMOOTHING, "smoothed", "")
         return _Verdict(Stage.MODEL if self.model is not None else Stage.RULE, "", "")
 
-    def _result(self, doc: _Doc) -> _Part:
+    def _result(self, doc: _Doc, with_decisions: bool) -> _Part:
         removed = doc.removed_mask()
         text, dropped_blank = assemble(doc.lines, removed, self.config.collapse_blank_lines)
+        decisions = self._decisions(doc, removed, dropped_blank) if with_decisions else ()
+        return _Part(CleanResult(text, decisions, len(doc.lines)),
+                     dropped_blank.count(LEADING), dropped_blank.count(TRAILING))
+
+    def _decisions(self, doc: _Doc, removed: list[bool],
+                   dropped_blank: list[str]) -> tuple[Decision, ...]:
         decisions = []
         for i, (original, line) in enumerate(zip(doc.original, doc.lines)):
             if not line.strip():
@@ -327,8 +322,7 @@ class Cleaner:
             v = doc.removed.get(i) or self._kept_verdict(bool(doc.smoothed[i]))
             decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
                                       v.category, score))
-        return _Part(CleanResult(text, tuple(decisions)), dropped_blank.count(LEADING),
-                     dropped_blank.count(TRAILING))
+        return tuple(decisions)
 
 
 _Work = Callable[[Cleaner, list[Segment]], list[_Part]]
@@ -386,15 +380,15 @@ def _in_worker(config: CleanerConfig, work: _Work, segments: list[Segment]) -> l
 
 
 def _results_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
-    return cleaner._explain_batch(segments)
+    return cleaner._clean_batch(segments)
 
 
 def _brief_results_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
-    return [part.brief() for part in cleaner._explain_batch(segments)]
+    return [part.brief() for part in cleaner._clean_batch(segments)]
 
 
 def _texts_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
-    return cleaner._clean_batch(segments)
+    return cleaner._clean_batch(segments, decisions=False)
 
 
 def clean(text: str, **options: Any) -> str:

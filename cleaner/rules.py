@@ -377,8 +377,7 @@ class _Index:
             stems = _leading_words(parts)
             gaps = symbols + parts[1] + parts[3]
         else:
-            folded = _fold(f"{first} {second}" if gap == " " and second else first)
-            stems = [folded, folded.partition(" ")[0]]
+            stems = _stems(first, gap, second)
             gaps = symbols + gap
         found = set(self.always)
         if not self.symbol_chars.isdisjoint(gaps):
@@ -409,14 +408,16 @@ def _leading_words(parts: Sequence[str]) -> list[str]:
         starts.append(1)
         if words[1].isdigit():
             starts.append(2)
-    found: list[str] = []
-    for j in starts:
-        if gaps[j] == " " and words[j + 1]:
-            pair = _fold(f"{words[j]} {words[j + 1]}")
-            found += (pair, pair.partition(" ")[0])
-        elif words[j]:
-            found.append(_fold(words[j]))
+    found = [stem for j in starts for stem in _stems(words[j], gaps[j], words[j + 1])]
     return found + [stem.lstrip("0123456789") for stem in found if stem[:1].isdigit()]
+
+
+def _stems(word: str, gap: str, following: str) -> list[str]:
+    """``word`` casefolded, and with the ``following`` word when one space parts them."""
+    if gap == " " and following:
+        pair = _fold(f"{word} {following}")
+        return [pair, pair.partition(" ")[0]]
+    return [_fold(word)] if word else []
 
 
 class RuleSet:
