@@ -148,6 +148,22 @@ def _report(message: str) -> None:
     print(f"cleaner: {message}", file=sys.stderr)
 
 
+_TRACKER = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
+
+
+def _quiet_worker_tracker() -> None:
+    """Keep joblib's resource tracker process from warning on our stderr.
+
+    When the reader stops early (`cleaner big.txt | head`), the workers are stopped
+    mid-batch and the tracker, a separate process that inherits stderr, sometimes reports
+    a semaphore it had already seen removed. Nothing is left behind and the user can do
+    nothing about it; the tracker reads this filter from its environment.
+    """
+    filters = os.environ.get("PYTHONWARNINGS", "")
+    if _TRACKER not in filters.split(","):
+        os.environ["PYTHONWARNINGS"] = f"{filters},{_TRACKER}" if filters else _TRACKER
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -156,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_usage(parser, args)
     except SystemExit as e:  # argparse: --help, --version and usage errors
         return int(e.code or 0)
+    _quiet_worker_tracker()
     try:
         jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob)
         runner = Runner(Cleaner(config_from_args(args)), options_from_args(args), _report)
