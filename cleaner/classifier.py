@@ -110,6 +110,8 @@ class LineClassifier:
         stands without them, which is how the pipeline's next pass will show it. A ``memo``
         kept across calls computes the per-line features of a line text only once.
         """
+        if not docs:
+            return []
         batch = features.make_batch(docs)
         probs = predict_batch(self.params, batch, memo)
         out = [np.full(len(lines), np.nan) for lines, _ in docs]

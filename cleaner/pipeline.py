@@ -20,7 +20,7 @@ import numpy as np
 from cleaner.assemble import LEADING, TRAILING, assemble
 from cleaner.config import CleanerConfig
 from cleaner.normalize import normalize_text, split_lines
-from cleaner.rules import RuleSet
+from cleaner.rules import RuleHit, RuleSet
 from cleaner.segment import Joiner, Segment, split_segments
 from cleaner.types import CleanResult, Decision, Stage
 
@@ -61,6 +61,9 @@ class _Doc:
     first: bool = True
     last: bool = True
     removed: dict[int, _Verdict] = field(default_factory=dict)
+    # Whether the model must read the document again: false once a pass removed only lines
+    # a rule matched, since the model read the document without those lines already.
+    model_stale: bool = True
     # The last pass's view of each line: model score (NaN: not scored) and whether
     # smoothing overrode the score's own decision.
     score: np.ndarray = field(init=False)
@@ -258,32 +261,53 @@ class Cleaner:
         views = [d.view() for d in docs]
         hits = [self.rules.match(lines, head=doc.first, tail=doc.last)
                 for doc, (lines, _) in zip(docs, views)]
+        probs = self._read(docs, [lines for lines, _ in views], hits, memo)
+        return [self._apply(doc, index, doc_hits, doc_probs)
+                for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs)]
+
+    def _read(self, docs: Sequence[_Doc], views: Sequence[list[str]],
+              hits: Sequence[list[RuleHit | None]],
+              memo: LineMemo | None) -> list[np.ndarray | None]:
+        """The model's P(boilerplate) per line of each document's view, for the documents it
+        must read again: the others (``None``) read as they did in the last pass."""
         probs: list[np.ndarray | None] = [None] * len(docs)
-        if self.model is not None:
-            probs = list(self.model.predict(
-                [(lines, [h.rule.category if h else None for h in doc_hits])
-                 for (lines, _), doc_hits in zip(views, hits)], memo))
-        changed = []
-        for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs):
-            by_model, smoothed = self._smooth(doc_probs, len(index), doc.last)
-            at = np.asarray(index, dtype=np.int64)
-            real = at >= 0
-            if doc_probs is not None:
-                doc.score[at[real]] = doc_probs[real]
-            doc.smoothed[at[real]] = smoothed[real]
-            by_rule = np.fromiter((h is not None for h in doc_hits), dtype=bool,
-                                  count=len(doc_hits))
-            before = len(doc.removed)
-            for k in np.flatnonzero(by_rule).tolist():
-                rule = doc_hits[k].rule
-                doc.removed[index[k]] = _Verdict(Stage.RULE, rule.id, rule.category)
-            for k in np.flatnonzero(by_model & ~by_rule & real).tolist():
-                doc.removed[index[k]] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
-                                         if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
-            changed.append(len(doc.removed) > before)
-            if changed[-1]:
-                doc.alive = [i for i in doc.alive if i not in doc.removed]
-        return changed
+        if self.model is None:
+            return probs
+        for doc, doc_hits in zip(docs, hits):
+            doc.model_stale = doc.model_stale or any(doc_hits)
+        read = [k for k, doc in enumerate(docs) if doc.model_stale]
+        scored = self.model.predict(
+            [(views[k], [h.rule.category if h else None for h in hits[k]]) for k in read], memo)
+        for k, doc_probs in zip(read, scored):
+            probs[k] = doc_probs
+        return probs
+
+    def _apply(self, doc: _Doc, index: list[int], hits: list[RuleHit | None],
+               probs: np.ndarray | None) -> bool:
+        """Remove what the rules and the (smoothed) model decided in this pass; returns
+        whether anything went. ``index`` maps the view's lines to the document's."""
+        if self.model is not None and probs is None:
+            return False  # no new rule hit and the model's reading stands
+        by_model, smoothed = self._smooth(probs, len(index), doc.last)
+        at = np.asarray(index, dtype=np.int64)
+        real = at >= 0
+        if probs is not None:
+            doc.score[at[real]] = probs[real]
+        doc.smoothed[at[real]] = smoothed[real]
+        by_rule = np.fromiter((h is not None for h in hits), dtype=bool, count=len(hits))
+        before = len(doc.removed)
+        for k in np.flatnonzero(by_rule).tolist():
+            rule = hits[k].rule
+            doc.removed[index[k]] = _Verdict(Stage.RULE, rule.id, rule.category)
+        by_rules = len(doc.removed)
+        for k in np.flatnonzero(by_model & ~by_rule & real).tolist():
+            doc.removed[index[k]] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
+                                     if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
+        doc.model_stale = len(doc.removed) > by_rules
+        if len(doc.removed) == before:
+            return False
+        doc.alive = [i for i in doc.alive if i not in doc.removed]
+        return True
 
     def _smooth(self, probs: np.ndarray | None, n: int,
                 tail: bool) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ import joblib
 import numpy as np
 import pytest
 
+from cleaner import Cleaner
 from cleaner import classifier as C
 from cleaner import features as F
 from cleaner.classifier import LineClassifier
@@ -81,6 +82,33 @@ def test_a_memo_of_line_features_changes_no_prediction(tmp_path: Path) -> None:
         for a, b in zip(model.predict(DOCS, memo), fresh):
             np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(model.predict(shared, memo)[0], model.predict(shared)[0])
+
+
+def test_no_documents_get_no_predictions(tmp_path: Path) -> None:
+    assert LineClassifier.load(write_model(tmp_path), trust=True).predict([]) == []
+
+
+def test_the_model_reads_a_document_again_only_when_its_view_changed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The rules remove the ads in the first pass, which the model already read the text
+    # without; the copyright line then falls into the tail zone, where its rule applies,
+    # and goes in the second pass, which the model must read; the third pass finds nothing
+    # new and needs no reading at all.
+    body = [f"Satz {i} des Artikels, lang genug, um Inhalt zu sein." for i in range(3)]
+    footer = "Example Media GmbH. Alle Rechte vorbehalten."
+    text = "\n".join([*body, footer, *(["Anzeige"] * 15)]) + "\n"
+    read: list[int] = []
+    predict = LineClassifier.predict
+
+    def counting(self: LineClassifier, docs: Any, memo: Any = None) -> Any:
+        read.append(len(docs))
+        return predict(self, docs, memo)
+
+    monkeypatch.setattr(LineClassifier, "predict", counting)
+    result = Cleaner().explain(text)
+    assert result.text == "\n".join(body) + "\n"
+    assert read == [1, 1, 0]
+    assert all(d.score is not None and not np.isnan(d.score) for d in result.decisions[:3])
 
 
 def test_user_model_needs_trust(tmp_path: Path) -> None:
