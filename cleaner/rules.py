@@ -371,20 +371,17 @@ class _Index:
 
     def candidates(self, line: str) -> list[int]:
         """Indices of the rules that can match ``line``, in rule order."""
-        symbols, first, gap, second = _LINE_START.match(line).groups()
-        if first in ("o", "O") or first[:1].isdigit():  # a bullet or a number may lead
-            symbols, *parts = _LINE_START_LONG.match(line).groups()
-            stems = _leading_words(parts)
-            gaps = symbols + parts[1] + parts[3]
-        else:
-            stems = _stems(first, gap, second)
-            gaps = symbols + gap
+        stems, gaps = _line_start(line)
         found = set(self.always)
-        if not self.symbol_chars.isdisjoint(gaps):
+        if gaps and not self.symbol_chars.isdisjoint(gaps):
             for char in set(gaps):
                 found |= self.symbol.get(char, _NONE)
+        checked = "\0"  # the last stem whose prefix keys were looked up
         for stem in stems:
             found |= self.exact.get(stem, _NONE)
+            if checked.startswith(stem):  # a key that starts this stem starts that one
+                continue
+            checked = stem
             for end in (3, 2, 1):
                 for key, rules in self.prefix.get(stem[:end], ()):
                     if stem.startswith(key):
@@ -395,6 +392,27 @@ class _Index:
                 if key in line_folded:
                     found |= keyed
         return sorted(found) if found else []
+
+
+def _line_start(line: str) -> tuple[list[str], str]:
+    """The casefolded stems a rule's first phrase may start at (see :func:`_leading_words`)
+    and the symbols before and between the words they come from.
+
+    Most lines start with a word of letters followed by a space and another such word, or
+    are that one word; they are split without a regular expression.
+    """
+    first, space, rest = line.partition(" ")
+    if first.isalpha() and first not in ("o", "O"):
+        if not space:
+            return [_fold(first)], ""
+        second = rest.partition(" ")[0]
+        if second.isalpha():
+            return _stems(first, space, second), space
+    symbols, first, gap, second = _LINE_START.match(line).groups()
+    if first in ("o", "O") or first[:1].isdigit():  # a bullet or a number may lead
+        symbols, *parts = _LINE_START_LONG.match(line).groups()
+        return _leading_words(parts), symbols + parts[1] + parts[3]
+    return _stems(first, gap, second), symbols + gap
 
 
 def _leading_words(parts: Sequence[str]) -> list[str]:
