@@ -57,7 +57,7 @@ class _Doc:
     original: list[str]
     lines: list[str]
     alive: list[int]  # indices of the non-blank lines still kept
-    blanks_before: list[int]  # blank lines among lines[:i]
+    blanks_before: np.ndarray  # blank lines among lines[:i]
     first: bool = True
     last: bool = True
     removed: dict[int, _Verdict] = field(default_factory=dict)
@@ -76,16 +76,12 @@ class _Doc:
     def view(self) -> tuple[list[str], list[int]]:
         """The kept lines as the output will hold them: one blank line where the input had
         any blank lines between two kept lines; ``-1`` marks those separators."""
-        lines: list[str] = []
-        index: list[int] = []
-        blanks = self.blanks_before
-        for prev, i in zip([-1, *self.alive], self.alive):
-            if prev >= 0 and blanks[i] > blanks[prev]:
-                lines.append("")
-                index.append(-1)
-            lines.append(self.lines[i])
-            index.append(i)
-        return lines, index
+        alive = np.asarray(self.alive, dtype=np.int64)
+        blanks = self.blanks_before[alive]
+        index: list[int] = np.insert(alive, np.flatnonzero(blanks[1:] > blanks[:-1]) + 1,
+                                     -1).tolist()
+        text = self.lines
+        return [text[i] if i >= 0 else "" for i in index], index
 
     def removed_mask(self) -> list[bool]:
         """Per line, whether a rule, the model or smoothing removed it."""
@@ -241,9 +237,9 @@ class Cleaner:
         cfg = self.config
         lines = normalize_text(segment.text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
                                spaces=cfg.normalize_spaces)
-        blank = [not x.strip() for x in lines]
-        return _Doc(split_lines(segment.text), lines, [i for i, b in enumerate(blank) if not b],
-                    [0, *itertools.accumulate(blank)][:-1], segment.first, segment.last)
+        blank = np.fromiter((not x.strip() for x in lines), dtype=bool, count=len(lines))
+        return _Doc(split_lines(segment.text), lines, np.flatnonzero(~blank).tolist(),
+                    np.cumsum(blank) - blank, segment.first, segment.last)
 
     def _run_passes(self, docs: Sequence[_Doc]) -> None:
         pending = [d for d in docs if d.alive]

@@ -500,9 +500,13 @@ class RuleSet:
         head_end = self.head_lines if head else 0
         tail_start = len(content) - self.tail_lines if tail else len(content)
         continuing: Rule | None = None
+        caches = self._cache
         for rank, i in enumerate(content):
             line = lines[i]
-            rule = self._first_match(line, (rank < head_end) + 2 * (rank >= tail_start))
+            zone = (rank < head_end) + 2 * (rank >= tail_start)
+            rule = caches[zone].get(line, _UNSEEN)
+            if rule is _UNSEEN:
+                rule = self._first_match(line, zone)
             if rule is not None:
                 hits[i] = RuleHit(rule)
                 continuing = rule if rule.continues == "list" else None
@@ -516,13 +520,11 @@ class RuleSet:
         """The first rule matching ``line`` in ``zone`` (an index of :data:`_ZONES`).
 
         Lines recur: in the next cleaning pass over the same document, and as navigation
-        and share lines across documents, so answers for short lines are remembered; a full
-        cache is emptied, which keeps its size bounded at little cost.
+        and share lines across documents, so answers for short lines are remembered (and
+        :meth:`match` looks there first); a full cache is emptied, which keeps its size
+        bounded at little cost.
         """
         cache = self._cache[zone]
-        known = cache.get(line, _UNSEEN)
-        if known is not _UNSEEN:
-            return known
         rule = None
         for k in self._indexes[zone].candidates(line):
             if self.rules[k].matches(line):
