@@ -107,6 +107,10 @@ def child(name: str, corpus: Path, jobs: int, use_model: bool, repeat: int,
           batch_size: int) -> dict[str, float]:
     """Measure one configuration in this process: best wall time over ``repeat`` runs."""
     texts = read_texts(corpus)
+    if name == "cleaner1":  # one core: numpy's BLAS would otherwise use every core
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
     runner = make_runner(name, jobs, use_model)
     if name == "cleanerN":
         worker_warmup(runner, texts)
