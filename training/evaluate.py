@@ -12,6 +12,9 @@ rules and smoothing, as the pipeline decides.
 by rules or model dropped) of the first grouping, for the corpus scorer::
 
     python ../shared/eval/score.py ../shared/data/dev.jsonl.gz --jsonl-cmd "cat oof.jsonl"
+
+``--at 0.85`` adds the per-track figures the same out-of-fold scores give at a fixed
+threshold: how much more a lower threshold removes, and at what cost in content.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from training.dataset import Doc, add_data_arguments
 from training.train import (
     Corpus,
     cross_val_predict,
+    decide,
     doc_probs,
     held_out_decisions,
     line_metrics,
@@ -79,14 +83,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--oof-out", type=Path,
                     help="write out-of-fold cleaned texts (first grouping) as JSONL here")
     ap.add_argument("--json", type=Path, help="write all figures as JSON here")
+    ap.add_argument("--at", type=float, action="append", default=[], metavar="THRESHOLD",
+                    help="also report the out-of-fold figures per track at this fixed "
+                         "threshold, to show the trade-off (repeatable)")
     args = ap.parse_args(argv)
     with threadpool_limits(1):
         return _evaluate(args.data, args.fixtures or None, args.group or ["page", "site"],
-                         args.oof_out, args.json)
+                         args.oof_out, args.json, args.at)
 
 
 def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str],
-              oof_out: Path | None, json_out: Path | None) -> int:
+              oof_out: Path | None, json_out: Path | None,
+              fixed: Sequence[float] = ()) -> int:
     docs, digests = load_docs(data, fixtures)
     if not docs:
         print("no documents", file=sys.stderr)
@@ -100,6 +108,11 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
         rows = breakdown(corpus, removed)
         print_table(f"grouped by {name}: fold thresholds {thresholds}", rows)
         report[name] = {"fold_thresholds": thresholds, "metrics": rows}
+        for threshold in fixed:
+            tracks = {key: m for key, m in breakdown(corpus, decide(corpus, probs, threshold)
+                                                     ).items() if key.startswith("track=")}
+            print_table(f"grouped by {name}: fixed threshold {threshold}", tracks)
+            report[name][f"at {threshold}"] = tracks
         if k == 0 and oof_out is not None:
             with open(oof_out, "w", encoding="utf-8") as f:
                 for d, r in zip(docs, removed):
