@@ -10,7 +10,7 @@ import collections
 import dataclasses
 import itertools
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from cleaner.classifier import LineClassifier, LineMemo
 
 BATCH_SIZE = 256
+BATCHES_PER_WORKER = 4  # for a known number of documents, the least batches each worker gets
 
 
 def _require_str(text: object) -> str:
@@ -148,6 +149,8 @@ class Cleaner:
         once. With ``n_jobs`` other than 1 (-1: all cores), batches go to that many joblib
         worker processes, each of which builds its own cleaner once; the output is the same
         as with one job. A single batch is always cleaned here, without starting workers.
+        When ``texts`` has a length (a list) and fills more than one batch, batches shrink
+        so that each worker gets at least four.
         With ``brief``, each result keeps only the decisions of removed lines, which is
         much less to send back from a worker. A document longer than ``segment_chars`` is
         cleaned in segments (see :mod:`cleaner.segment`) and its result put together from
@@ -174,6 +177,8 @@ class Cleaner:
     def _documents(self, texts: Iterable[str], n_jobs: int, batch_size: int,
                    work: _Work) -> Iterator[CleanResult]:
         """Results of whole documents, each cleaned in as many segments as its length needs."""
+        if n_jobs != 1 and isinstance(texts, Sized):
+            batch_size = _shared_batch_size(len(texts), n_jobs, batch_size)
         limit = self.config.segment_chars
         segments = (segment for text in texts
                     for segment in split_segments([_require_str(text)], limit))
@@ -361,6 +366,18 @@ def _whole(parts: Sequence[CleanResult]) -> CleanResult:
     return CleanResult("".join(p.text for p in parts),
                        tuple(itertools.chain.from_iterable(p.decisions for p in parts)),
                        sum(p.line_count for p in parts), len(parts))
+
+
+def _shared_batch_size(count: int, n_jobs: int, batch_size: int) -> int:
+    """The batch size for ``count`` documents on ``n_jobs`` workers: smaller than
+    ``batch_size`` when that gives each worker several batches, so that no worker idles while
+    the last ones finish. What fits in one batch stays one batch, cleaned without workers."""
+    if count <= batch_size:
+        return batch_size
+    from joblib import effective_n_jobs
+
+    workers = int(effective_n_jobs(n_jobs))
+    return max(1, min(batch_size, -(-count // (BATCHES_PER_WORKER * workers))))
 
 
 def _batched(segments: Iterable[Segment], size: int, chars: int) -> Iterator[list[Segment]]:

@@ -6,10 +6,12 @@ import dataclasses
 import gc
 import time
 import warnings
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
-from cleaner import Cleaner, CleanerConfig, Stage, clean
+from cleaner import Cleaner, CleanerConfig, Stage, clean, pipeline
 
 ARTICLE = (
     "\n"
@@ -117,3 +119,23 @@ def test_stopping_a_parallel_run_early_is_quiet(rules_only: Cleaner) -> None:
         del results
         gc.collect()
     assert [str(w.message) for w in caught] == []
+
+
+def test_a_list_is_shared_out_so_each_worker_gets_several_batches(
+        rules_only: Cleaner, monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [f"Absatz {i} mit Inhalt, der bleibt.\nWerbung\n" for i in range(40)]
+    expected = list(rules_only.clean_many(texts))
+    sizes: list[int] = []
+    batched = pipeline._batched
+
+    def recording(*args: Any) -> Iterator[list[Any]]:
+        for batch in batched(*args):
+            sizes.append(len(batch))
+            yield batch
+
+    monkeypatch.setattr(pipeline, "_batched", recording)
+    assert list(rules_only.clean_many(texts, n_jobs=2, batch_size=16)) == expected
+    assert sizes == [5] * 8  # four batches for each of two workers, not 16 + 16 + 8
+    sizes.clear()
+    assert list(rules_only.clean_many(iter(texts), n_jobs=2, batch_size=16)) == expected
+    assert sizes == [16, 16, 8]  # a stream's length is unknown: batches stay as asked
