@@ -318,9 +318,9 @@ class Cleaner:
             return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         from cleaner.smoothing import smooth
 
-        options = dict(self.model.smoothing) if self.model is not None else {}
+        options = self.model.smoothing if self.model is not None else {}
         if not tail:
-            options["tail_steps"] = 0
+            options = {**options, "tail_steps": 0}
         return smooth(probs, self.threshold, **options)
 
     def _kept_verdict(self, smoothed: bool) -> _Verdict:

@@ -391,7 +391,7 @@ class _Index:
             for key, keyed in self.contained.items():
                 if key in line_folded:
                     found |= keyed
-        return sorted(found) if found else []
+        return sorted(found)
 
 
 def _line_start(line: str) -> tuple[list[str], str]:
