@@ -34,7 +34,7 @@ import numpy as np
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 
 HEAD_CHARS = 64
 TAIL_CHARS = 32
@@ -83,6 +83,10 @@ class Batch:
     index: np.ndarray  # line number in the document
     gap_before: np.ndarray  # blank lines between this line and the previous one (0 at the top)
     gap_after: np.ndarray  # blank lines between this line and the next one (0 at the bottom)
+    # Lines a rule removes between this line and the previous (next) one, or the document's
+    # start (end): a line next to a "Related:" or "Tags:" hit is often part of its block.
+    ruled_before: np.ndarray
+    ruled_after: np.ndarray
     repeats: np.ndarray  # how often the line occurs in its document
     n_docs: int
 
@@ -98,26 +102,38 @@ def make_batch(docs: Sequence[tuple[Sequence[str], Sequence[str | None]]]) -> Ba
     doc_ids: list[int] = []
     index: list[int] = []
     repeats: list[int] = []
-    blanks_before: list[int] = []
+    before: list[np.ndarray] = []  # per document: (blank, ruled) lines above each kept line
+    ruled_total: list[int] = []
     for d, (doc_text, cats) in enumerate(docs):
-        keep = [i for i, (line, cat) in enumerate(zip(doc_text, cats)) if line and cat is None]
-        kept = [doc_text[i] for i in keep]
+        n = len(doc_text)
+        blank = np.fromiter((not line for line in doc_text), dtype=bool, count=n)
+        ruled = np.fromiter((cat is not None for cat in cats), dtype=bool, count=n) & ~blank
+        keep = np.flatnonzero(~(blank | ruled))
+        kept = [doc_text[i] for i in keep.tolist()]
         counts = Counter(kept)
-        blank = np.cumsum([not line for line in doc_text]) if keep else np.zeros(0, np.int64)
         lines.extend(kept)
-        index.extend(keep)
+        index.extend(keep.tolist())
         doc_ids.extend([d] * len(keep))
         repeats.extend(counts[line] for line in kept)
-        blanks_before.extend(blank[keep].tolist())
+        above = np.cumsum(np.column_stack([blank, ruled]), axis=0) if n else np.zeros((0, 2))
+        before.append(above[keep])
+        ruled_total.append(int(ruled.sum()))
     doc = np.asarray(doc_ids, dtype=np.int64)
-    cum_blank = np.asarray(blanks_before, dtype=np.float64)
+    cum = np.concatenate(before) if before else np.zeros((0, 2))
     first = _first_of_doc(doc)
-    gap_before = np.where(first, 0.0, cum_blank - np.roll(cum_blank, 1))
+    step = cum - np.roll(cum, 1, axis=0)
+    gap_before = np.where(first, 0.0, step[:, 0])
+    ruled_before = np.where(first, cum[:, 1], step[:, 1]).astype(np.float64)
     gap_after = np.zeros(len(doc))
     gap_after[:-1] = gap_before[1:]
+    last = np.append(first[1:], True) if len(doc) else first
+    ruled_after = np.zeros(len(doc))
+    ruled_after[:-1] = ruled_before[1:]
+    ruled_after[last] = (np.asarray(ruled_total, dtype=np.float64)[doc] - cum[:, 1])[last]
     return Batch(lines=lines, doc=doc, index=np.asarray(index, dtype=np.int64),
-                 gap_before=gap_before, gap_after=gap_after,
-                 repeats=np.asarray(repeats, dtype=np.float64), n_docs=len(docs))
+                 gap_before=gap_before, gap_after=gap_after, ruled_before=ruled_before,
+                 ruled_after=ruled_after, repeats=np.asarray(repeats, dtype=np.float64),
+                 n_docs=len(docs))
 
 
 def _first_of_doc(doc: np.ndarray) -> np.ndarray:
@@ -347,7 +363,8 @@ def shape_matrix(lines: Sequence[str], wins: Sequence[str]) -> np.ndarray:
 
 CONTEXT_NAMES = (
     *SHAPE_NAMES,
-    "log_repeats", "blank_before", "blank_after", "rel_pos", "rel_chars", "log_rank",
+    "log_repeats", "blank_before", "blank_after", "log_ruled_before", "log_ruled_after",
+    "rel_pos", "rel_chars", "log_rank",
     "log_rank_end",
     *(f"score{k:+d}" for k in range(-NEIGHBOURS, NEIGHBOURS + 1) if k),
     "score", "score_block_mean", "score_win5_mean", "score_win5_max", "score_win5_min",
@@ -358,7 +375,7 @@ CONTEXT_NAMES = (
     "prose_after_share",
     "doc_log_lines", "doc_log_chars", "doc_short_share", "doc_stop_share", "doc_score_mean",
     "doc_score_pos_share", "doc_blank_share", "doc_log_max_len", "doc_prose_char_share",
-    "doc_repeat_share",
+    "doc_repeat_share", "doc_ruled_share",
 )
 _FAR = 64  # distance given when there is no prose line on that side
 
@@ -389,6 +406,7 @@ def context_matrix(batch: Batch, shape: np.ndarray, score: np.ndarray) -> np.nda
     chars_before = cum_len - length - (cum_len - length)[doc_start][doc_of_row]
     cols += [
         np.log(batch.repeats), batch.gap_before > 0, batch.gap_after > 0,
+        np.log1p(batch.ruled_before), np.log1p(batch.ruled_after),
         rank / np.maximum(n_in_doc - 1, 1), chars_before / np.maximum(chars_doc[doc], 1),
         np.log1p(rank), np.log1p(n_in_doc - 1 - rank),
     ]
@@ -428,12 +446,17 @@ def context_matrix(batch: Batch, shape: np.ndarray, score: np.ndarray) -> np.nda
 
     max_len = np.zeros(batch.n_docs)
     np.maximum.at(max_len, doc, log_len)
+    # a ruled line is above some line of its document or below the last one
+    last = np.append(first[1:], True)
+    ruled_doc = (np.bincount(doc, weights=batch.ruled_before, minlength=batch.n_docs)
+                 + np.bincount(doc[last], weights=batch.ruled_after[last], minlength=batch.n_docs))
     prose_chars = np.bincount(doc, weights=length * prose, minlength=batch.n_docs)
     cols += [
         np.log1p(per_doc[doc]), np.log1p(chars_doc[doc]), doc_mean(short.astype(np.float64)),
         doc_mean(ends_stop), doc_mean(score), doc_mean((score > 0).astype(np.float64)),
         doc_mean((batch.gap_before > 0).astype(np.float64)), max_len[doc],
         (prose_chars / np.maximum(chars_doc, 1))[doc], doc_mean((batch.repeats > 1) * 1.0),
+        (ruled_doc / np.maximum(ruled_doc + per_doc, 1))[doc],
     ]
     return np.column_stack(cols).astype(np.float64)
 

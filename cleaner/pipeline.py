@@ -62,9 +62,6 @@ class _Doc:
     first: bool = True
     last: bool = True
     removed: dict[int, _Verdict] = field(default_factory=dict)
-    # Whether the model must read the document again: false once a pass removed only lines
-    # a rule matched, since the model read the document without those lines already.
-    model_stale: bool = True
     # The last pass's view of each line: model score (NaN: not scored) and whether
     # smoothing overrode the score's own decision.
     score: np.ndarray = field(init=False)
@@ -262,33 +259,26 @@ class Cleaner:
         views = [d.view() for d in docs]
         hits = [self.rules.match(lines, head=doc.first, tail=doc.last)
                 for doc, (lines, _) in zip(docs, views)]
-        probs = self._read(docs, [lines for lines, _ in views], hits, memo)
+        probs = self._read([lines for lines, _ in views], hits, memo)
         return [self._apply(doc, index, doc_hits, doc_probs)
                 for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs)]
 
-    def _read(self, docs: Sequence[_Doc], views: Sequence[list[str]],
-              hits: Sequence[list[RuleHit | None]],
+    def _read(self, views: Sequence[list[str]], hits: Sequence[list[RuleHit | None]],
               memo: LineMemo | None) -> list[np.ndarray | None]:
-        """The model's P(boilerplate) per line of each document's view, for the documents it
-        must read again: the others (``None``) read as they did in the last pass."""
-        probs: list[np.ndarray | None] = [None] * len(docs)
+        """The model's P(boilerplate) per line of each document's view (``None`` without a
+        model). Every pass reads every document it judges: the lines a rule hits are not
+        model input, but how many there are around a line is, so a view that lost any line
+        reads differently."""
         if self.model is None:
-            return probs
-        for doc, doc_hits in zip(docs, hits):
-            doc.model_stale = doc.model_stale or any(doc_hits)
-        read = [k for k, doc in enumerate(docs) if doc.model_stale]
-        scored = self.model.predict(
-            [(views[k], [h.rule.category if h else None for h in hits[k]]) for k in read], memo)
-        for k, doc_probs in zip(read, scored):
-            probs[k] = doc_probs
-        return probs
+            return [None] * len(views)
+        return list(self.model.predict(
+            [(lines, [h.rule.category if h else None for h in doc_hits])
+             for lines, doc_hits in zip(views, hits)], memo))
 
     def _apply(self, doc: _Doc, index: list[int], hits: list[RuleHit | None],
                probs: np.ndarray | None) -> bool:
         """Remove what the rules and the (smoothed) model decided in this pass; returns
         whether anything went. ``index`` maps the view's lines to the document's."""
-        if self.model is not None and probs is None:
-            return False  # no new rule hit and the model's reading stands
         by_model, smoothed = self._smooth(probs, len(index), doc.last)
         at = np.asarray(index, dtype=np.int64)
         real = at >= 0
@@ -300,11 +290,9 @@ class Cleaner:
         for k in np.flatnonzero(by_rule).tolist():
             rule = hits[k].rule
             doc.removed[index[k]] = _Verdict(Stage.RULE, rule.id, rule.category)
-        by_rules = len(doc.removed)
         for k in np.flatnonzero(by_model & ~by_rule & real).tolist():
             doc.removed[index[k]] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
                                      if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
-        doc.model_stale = len(doc.removed) > by_rules
         if len(doc.removed) == before:
             return False
         doc.alive = [i for i in doc.alive if i not in doc.removed]

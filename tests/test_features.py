@@ -41,6 +41,22 @@ def test_batch_leaves_out_blank_and_rule_lines() -> None:
     assert batch.gap_after[0] == 1.0
 
 
+def test_batch_counts_rule_hits_around_each_line() -> None:
+    doc = (["Related:", "Storm closes schools", "", "Ferry service resumes", "Share",
+            "Tags:", "", "Weather", "Newsletter"],
+           ["related", None, None, None, "social", "tags", None, None, "newsletter"])
+    batch, context = _features([doc, DOC_B])
+    mine = batch.doc == 0
+    # "Related:" sits above the first line; "Share" and "Tags:" between the second and the
+    # third; "Newsletter" below the last line of the document
+    assert batch.ruled_before[mine].tolist() == [1.0, 0.0, 2.0]
+    assert batch.ruled_after[mine].tolist() == [0.0, 2.0, 1.0]
+    assert not batch.ruled_before[~mine].any() and not batch.ruled_after[~mine].any()
+    share = context[:, F.CONTEXT_NAMES.index("doc_ruled_share")]
+    assert share[mine].tolist() == [4 / 7] * 3
+    assert not share[~mine].any()
+
+
 def test_shapes() -> None:
     batch, context = _features([DOC_A, DOC_B])
     wins = F.windows(batch.lines)

@@ -64,7 +64,11 @@ from training.dataset import (
 MODEL_VERSION = "line-v1"
 SEED = 0
 FOLDS = 5
-RETENTION_TARGET = 0.99
+# Share of content lines the threshold must keep on out-of-fold scores. A threshold chosen on
+# the scores it is then measured on keeps a little less on pages it never saw: aiming at
+# 99.1 % keeps 99.0 % of the content of held-out pages (nested cross-validation, mean over
+# training seeds), the retention the product promises.
+RETENTION_TARGET = 0.991
 CURATED = ("fixtures", "seeds")  # sources labelled by hand for this project
 CURATED_WEIGHT = 4.0
 CONTENT_WEIGHT = 3.0  # content lines weigh this much more than boilerplate (see balance_weights)
