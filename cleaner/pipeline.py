@@ -41,6 +41,9 @@ def _require_str(text: object) -> str:
     raise TypeError(f"cleaner works on str, not {type(text).__name__}")
 
 
+_SMOOTHED, _TABLE_ROW = 1, 2  # what overrode a line's own score (_Doc.override)
+
+
 @dataclass
 class _Verdict:
     """Why a line was removed."""
@@ -62,14 +65,14 @@ class _Doc:
     first: bool = True
     last: bool = True
     removed: dict[int, _Verdict] = field(default_factory=dict)
-    # The last pass's view of each line: model score (NaN: not scored) and whether
-    # smoothing overrode the score's own decision.
+    # The last pass's view of each line: model score (NaN: not scored) and what overrode
+    # the score's own decision (_SMOOTHED, _TABLE_ROW or 0).
     score: np.ndarray = field(init=False)
-    smoothed: np.ndarray = field(init=False)
+    override: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.score = np.full(len(self.lines), np.nan)
-        self.smoothed = np.zeros(len(self.lines), dtype=bool)
+        self.override = np.zeros(len(self.lines), dtype=np.int8)
 
     def view(self) -> tuple[list[str], list[int]]:
         """The kept lines as the output will hold them: one blank line where the input had
@@ -260,8 +263,8 @@ class Cleaner:
         hits = [self.rules.match(lines, head=doc.first, tail=doc.last)
                 for doc, (lines, _) in zip(docs, views)]
         probs = self._read([lines for lines, _ in views], hits, memo)
-        return [self._apply(doc, index, doc_hits, doc_probs)
-                for doc, (_, index), doc_hits, doc_probs in zip(docs, views, hits, probs)]
+        return [self._apply(doc, view, doc_hits, doc_probs)
+                for doc, view, doc_hits, doc_probs in zip(docs, views, hits, probs)]
 
     def _read(self, views: Sequence[list[str]], hits: Sequence[list[RuleHit | None]],
               memo: LineMemo | None) -> list[np.ndarray | None]:
@@ -275,16 +278,18 @@ class Cleaner:
             [(lines, [h.rule.category if h else None for h in doc_hits])
              for lines, doc_hits in zip(views, hits)], memo))
 
-    def _apply(self, doc: _Doc, index: list[int], hits: list[RuleHit | None],
-               probs: np.ndarray | None) -> bool:
+    def _apply(self, doc: _Doc, view: tuple[list[str], list[int]],
+               hits: list[RuleHit | None], probs: np.ndarray | None) -> bool:
         """Remove what the rules and the (smoothed) model decided in this pass; returns
-        whether anything went. ``index`` maps the view's lines to the document's."""
-        by_model, smoothed = self._smooth(probs, len(index), doc.last)
+        whether anything went. ``view`` holds the lines judged and, for each, its line
+        number in the document (-1 for a blank separator)."""
+        lines, index = view
+        by_model, smoothed, table = self._smooth(probs, lines, doc.last)
         at = np.asarray(index, dtype=np.int64)
         real = at >= 0
         if probs is not None:
             doc.score[at[real]] = probs[real]
-        doc.smoothed[at[real]] = smoothed[real]
+        doc.override[at[real]] = np.where(table, _TABLE_ROW, np.where(smoothed, _SMOOTHED, 0))[real]
         by_rule = np.fromiter((h is not None for h in hits), dtype=bool, count=len(hits))
         before = len(doc.removed)
         for k in np.flatnonzero(by_rule).tolist():
@@ -298,21 +303,25 @@ class Cleaner:
         doc.alive = [i for i in doc.alive if i not in doc.removed]
         return True
 
-    def _smooth(self, probs: np.ndarray | None, n: int,
-                tail: bool) -> tuple[np.ndarray, np.ndarray]:
-        """(removed by the model, flipped by smoothing) masks; all False without a model.
-        Without ``tail`` (a segment before the document's end), no tail block grows."""
+    def _smooth(self, probs: np.ndarray | None, lines: list[str],
+                tail: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(removed by the model, flipped by smoothing, kept as table rows) masks; all False
+        without a model. Without ``tail`` (a segment before the document's end), no tail
+        block grows."""
         if probs is None:
-            return np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        from cleaner.smoothing import smooth
+            none = np.zeros(len(lines), dtype=bool)
+            return none, none, none
+        from cleaner.smoothing import smooth_lines
 
         options = self.model.smoothing if self.model is not None else {}
         if not tail:
             options = {**options, "tail_steps": 0}
-        return smooth(probs, self.threshold, **options)
+        return smooth_lines(lines, probs, self.threshold, **options)
 
-    def _kept_verdict(self, smoothed: bool) -> _Verdict:
-        if smoothed:
+    def _kept_verdict(self, override: int) -> _Verdict:
+        if override == _TABLE_ROW:
+            return _Verdict(Stage.SMOOTHING, "table", "")
+        if override == _SMOOTHED:
             return _Verdict(Stage.SMOOTHING, "smoothed", "")
         return _Verdict(Stage.MODEL if self.model is not None else Stage.RULE, "", "")
 
@@ -332,7 +341,7 @@ class Cleaner:
                                           Stage.WHITESPACE, dropped_blank[i]))
                 continue
             score = None if self.model is None else float(doc.score[i])
-            v = doc.removed.get(i) or self._kept_verdict(bool(doc.smoothed[i]))
+            v = doc.removed.get(i) or self._kept_verdict(int(doc.override[i]))
             decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
                                       v.category, score))
         return tuple(decisions)

@@ -15,13 +15,19 @@ Then the tail: junk that fills the end of a document (a promotion box, a footer)
 starts with a few lines that read half like content ("Ihre Experten im Webinar:"). When
 the last ``tail_min_lines`` scored lines or more are removed, up to ``tail_steps`` lines
 right above them go too if their probability exceeds ``tail_above``.
+
+Last, the rows of a table of figures stay whatever their scores (:mod:`cleaner.tables`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+
+from cleaner.tables import table_rows
 
 SWITCH_COST = 1.5
 MIN_REMOVE = 0.2
@@ -62,6 +68,18 @@ def smooth(probs: np.ndarray, threshold: float, *, switch_cost: float = SWITCH_C
     removed[scored] = path
     plain[scored] = probs[scored] > threshold
     return removed, removed != plain
+
+
+def smooth_lines(lines: Sequence[str], probs: np.ndarray, threshold: float,
+                 **options: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`smooth` over a document's lines (``options`` are its keywords), then every row
+    of a table of figures stays. Returns ``(removed, changed, table)``: ``table`` marks
+    the rows that stay only because they are table rows."""
+    removed, changed = smooth(probs, threshold, **options)
+    if not removed.any():
+        return removed, changed, np.zeros(len(removed), dtype=bool)
+    table = removed & table_rows(lines)
+    return removed & ~table, changed & ~table, table
 
 
 def _grow_tail(removed: np.ndarray, eligible: np.ndarray, min_lines: int,

@@ -50,7 +50,7 @@ from cleaner.smoothing import (
     TAIL_ABOVE,
     TAIL_MIN_LINES,
     TAIL_STEPS,
-    smooth,
+    smooth_lines,
 )
 from training.dataset import (
     Doc,
@@ -250,7 +250,7 @@ def decide(corpus: Corpus, probs: Sequence[np.ndarray], threshold: float,
     """Removed mask per document (view lines): rule hits, then the model after smoothing."""
     out = []
     for d, p in zip(docs if docs is not None else corpus.docs, probs):
-        removed, _ = smooth(p, threshold)
+        removed, _, _ = smooth_lines(d.lines, p, threshold)
         removed |= np.array([c is not None for c in d.cats], dtype=bool)
         out.append(removed)
     return out
