@@ -31,10 +31,18 @@ _RULER = regex.compile(r"[\s\-–—=_:+|│┃─━┄┈┼╋├┤┬┴╪
 def table_rows(lines: Sequence[str]) -> np.ndarray:
     """Whether each line belongs to a table of figures: a run of at least :data:`MIN_ROWS`
     consecutive lines cut into the same number of cells (two or more) by the same separator,
-    :data:`MIN_NUMERIC_ROWS` of them with a figure cell. Ruler lines (``───┼───``) inside a
-    run belong to it; a blank line ends it."""
+    :data:`MIN_NUMERIC_ROWS` of them with a figure cell. Ruler lines (``───┼───``) between
+    rows belong to the run; a blank line ends it."""
     out = np.zeros(len(lines), dtype=bool)
-    shapes = [_shape(line) for line in lines]
+    text = "\n".join(lines)
+    if not any(sep in text for sep in SEPARATORS):  # most documents: no cells at all
+        return out
+    cut = [any(sep in line for sep in SEPARATORS) for line in lines]
+    if sum(cut) < MIN_ROWS:
+        return out
+    # a line without separators can only be a ruler between two rows
+    between = [False, *(a and b for a, b in zip(cut, cut[2:])), False][:len(lines)]
+    shapes = [_shape(line) if c or b else None for line, c, b in zip(lines, cut, between)]
     start = 0
     while start < len(lines):
         shape = shapes[start]
