@@ -42,8 +42,8 @@ class CleanerConfig:
     - ``model_path`` (None): a model file of your own instead of the bundled one; loading a
       model runs pickle code, so it needs ``trust_model=True``.
     - ``threshold`` (None): boilerplate probability above which a line is removed; ``None``
-      takes the threshold stored with the model, chosen to keep at least 99% of content
-      lines on held-out data. Raise it to remove less, lower it to remove more.
+      takes the threshold stored with the model, chosen to keep 99% of content lines on
+      pages the model never saw. Raise it to remove less, lower it to remove more.
 
     Size:
 
