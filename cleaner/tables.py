@@ -21,6 +21,7 @@ import regex
 SEPARATORS = "|│┃"  # cell separators; tabs are spaces after normalization
 MIN_ROWS = 3  # consecutive rows with the same columns
 MIN_NUMERIC_ROWS = 2  # rows of those with a cell that is a number, date, time or amount
+MAX_CELLS = 64  # a line cut into more pieces is not a table row (and is not parsed further)
 # A cell that is a figure: digits with separators, signs, units of one or two symbols.
 _FIGURE = regex.compile(r"[-+−±~≈<>]?\s*[\p{Sc}]?\s*\d[\d\s.,:/'’+\-−]*(?:\s*[%‰°\p{Sc}])?"
                         r"(?:\s*\p{L}{1,3})?")
@@ -69,7 +70,7 @@ def _shape(line: str) -> tuple[str, int] | str | None:
         return None
     sep = max(SEPARATORS, key=line.count)
     cells = line.strip().strip(sep).count(sep) + 1
-    return (sep, cells) if cells >= 2 else None
+    return (sep, cells) if 2 <= cells <= MAX_CELLS else None
 
 
 def _has_figure(line: str, sep: str) -> bool:

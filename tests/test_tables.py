@@ -33,6 +33,8 @@ def test_menus_and_short_runs_are_not_tables() -> None:
     assert not table_rows(["2023 | 10,4", "", "2024 | 12,1", "", "2025 | 13,0"]).any()
     # three columns, then two: no run of three rows with the same columns
     assert not table_rows(["a | 1 | 2", "b | 3 | 4", "c | 5"]).any()
+    # a share bar repeated, or a long line of pipes, is not a row of cells
+    assert not table_rows(["1 | " * 5000] * 3).any()
 
 
 def test_smoothing_keeps_table_rows_it_would_remove() -> None:
