@@ -87,6 +87,7 @@ class Batch:
     # start (end): a line next to a "Related:" or "Tags:" hit is often part of its block.
     ruled_before: np.ndarray
     ruled_after: np.ndarray
+    ruled_in_doc: np.ndarray  # per document: lines a rule removes
     repeats: np.ndarray  # how often the line occurs in its document
     n_docs: int
 
@@ -129,11 +130,12 @@ def make_batch(docs: Sequence[tuple[Sequence[str], Sequence[str | None]]]) -> Ba
     last = np.append(first[1:], True) if len(doc) else first
     ruled_after = np.zeros(len(doc))
     ruled_after[:-1] = ruled_before[1:]
-    ruled_after[last] = (np.asarray(ruled_total, dtype=np.float64)[doc] - cum[:, 1])[last]
+    ruled_in_doc = np.asarray(ruled_total, dtype=np.float64)
+    ruled_after[last] = (ruled_in_doc[doc] - cum[:, 1])[last]
     return Batch(lines=lines, doc=doc, index=np.asarray(index, dtype=np.int64),
                  gap_before=gap_before, gap_after=gap_after, ruled_before=ruled_before,
-                 ruled_after=ruled_after, repeats=np.asarray(repeats, dtype=np.float64),
-                 n_docs=len(docs))
+                 ruled_after=ruled_after, ruled_in_doc=ruled_in_doc,
+                 repeats=np.asarray(repeats, dtype=np.float64), n_docs=len(docs))
 
 
 def _first_of_doc(doc: np.ndarray) -> np.ndarray:
@@ -446,17 +448,13 @@ def context_matrix(batch: Batch, shape: np.ndarray, score: np.ndarray) -> np.nda
 
     max_len = np.zeros(batch.n_docs)
     np.maximum.at(max_len, doc, log_len)
-    # a ruled line is above some line of its document or below the last one
-    last = np.append(first[1:], True)
-    ruled_doc = (np.bincount(doc, weights=batch.ruled_before, minlength=batch.n_docs)
-                 + np.bincount(doc[last], weights=batch.ruled_after[last], minlength=batch.n_docs))
     prose_chars = np.bincount(doc, weights=length * prose, minlength=batch.n_docs)
     cols += [
         np.log1p(per_doc[doc]), np.log1p(chars_doc[doc]), doc_mean(short.astype(np.float64)),
         doc_mean(ends_stop), doc_mean(score), doc_mean((score > 0).astype(np.float64)),
         doc_mean((batch.gap_before > 0).astype(np.float64)), max_len[doc],
         (prose_chars / np.maximum(chars_doc, 1))[doc], doc_mean((batch.repeats > 1) * 1.0),
-        (ruled_doc / np.maximum(ruled_doc + per_doc, 1))[doc],
+        (batch.ruled_in_doc / np.maximum(batch.ruled_in_doc + per_doc, 1))[doc],
     ]
     return np.column_stack(cols).astype(np.float64)
 
