@@ -65,10 +65,10 @@ MODEL_VERSION = "line-v1"
 SEED = 0
 FOLDS = 5
 # Share of content lines the threshold must keep on out-of-fold scores. A threshold chosen on
-# the scores it is then measured on keeps a little less on pages it never saw: aiming at
-# 99.1 % keeps 99.0 % of the content of held-out pages (nested cross-validation, mean over
-# training seeds), the retention the product promises.
-RETENTION_TARGET = 0.991
+# the scores it is then measured on keeps less on pages it never saw: aiming at 99.2 % keeps
+# 99.1 % of the content of held-out pages (nested cross-validation, mean over four training
+# seeds; at least 99 % is what the product promises).
+RETENTION_TARGET = 0.992
 CURATED = ("fixtures", "seeds")  # sources labelled by hand for this project
 CURATED_WEIGHT = 4.0
 CONTENT_WEIGHT = 3.0  # content lines weigh this much more than boilerplate (see balance_weights)
