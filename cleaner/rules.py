@@ -364,10 +364,30 @@ class _Index:
                 by_kind[key[0]].setdefault(key[1:], set()).add(k)
         self.symbol, self.exact, self.contained = by_kind["!"], by_kind["="], by_kind["~"]
         self.symbol_chars = frozenset(self.symbol)
-        # Word-prefix keys are bucketed by their first three letters (or all, if shorter).
-        self.prefix: dict[str, list[tuple[str, frozenset[int]]]] = {}
-        for key, rules in by_kind["^"].items():
-            self.prefix.setdefault(key[:3], []).append((key, frozenset(rules)))
+        # Word-prefix keys in a trie of characters; a key's node holds its rules and those
+        # of the shorter keys it starts with, so the deepest node a stem reaches has them all.
+        self.prefix: dict[str, Any] = {}
+        for key in sorted(by_kind["^"]):
+            node = self.prefix
+            for char in key:
+                node = node.setdefault(char, {})
+            node[""] = self._keyed_above(key, by_kind["^"])
+
+    @staticmethod
+    def _keyed_above(key: str, rules_of: Mapping[str, set[int]]) -> frozenset[int]:
+        """The rules of ``key`` and of every shorter key that starts it."""
+        return frozenset().union(*(rules_of.get(key[:end], _NONE)
+                                   for end in range(1, len(key) + 1)))
+
+    def _longest_prefix_key(self, stem: str) -> frozenset[int]:
+        """The rules of every word-prefix key that starts ``stem``."""
+        node, found = self.prefix, _NONE
+        for char in stem:
+            node = node.get(char)
+            if node is None:
+                break
+            found = node.get("", found)
+        return found
 
     def candidates(self, line: str) -> list[int]:
         """Indices of the rules that can match ``line``, in rule order."""
@@ -379,13 +399,9 @@ class _Index:
         checked = "\0"  # the last stem whose prefix keys were looked up
         for stem in stems:
             found |= self.exact.get(stem, _NONE)
-            if checked.startswith(stem):  # a key that starts this stem starts that one
-                continue
-            checked = stem
-            for end in (3, 2, 1):
-                for key, rules in self.prefix.get(stem[:end], ()):
-                    if stem.startswith(key):
-                        found |= rules
+            if not checked.startswith(stem):  # a key that starts this stem starts that one
+                checked = stem
+                found |= self._longest_prefix_key(stem)
         if self.contained:
             line_folded = _fold(line)
             for key, keyed in self.contained.items():
