@@ -161,13 +161,17 @@ def stage3_values(batch: features.Batch, context: np.ndarray, score2: np.ndarray
 
 def net_logit(net: dict[str, Any], values: np.ndarray) -> np.ndarray:
     """A stored network: standardized inputs through ReLU layers to one logit per row (no
-    hidden layer: a logistic regression)."""
-    x = (values - net["mean"]) / net["scale"]
-    layers = list(zip(net["weights"], net["biases"]))
-    for weights, bias in layers[:-1]:
-        x = np.maximum(x @ weights + bias, 0.0)
-    weights, bias = layers[-1]
-    return np.asarray((x @ weights + bias)[:, 0])
+    hidden layer: a logistic regression).
+
+    The standardization is folded into the first layer's weights and bias, which spares two
+    passes over the inputs, the largest array the model handles.
+    """
+    weights, biases = net["weights"], net["biases"]
+    shift = net["mean"] / net["scale"]
+    x = values @ (weights[0] / net["scale"][:, None]) + (biases[0] - shift @ weights[0])
+    for layer_weights, bias in zip(weights[1:], biases[1:]):
+        x = np.maximum(x, 0.0, out=x) @ layer_weights + bias
+    return np.asarray(x[:, 0])
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
