@@ -360,7 +360,7 @@ def shape_matrix(lines: Sequence[str], wins: Sequence[str]) -> np.ndarray:
         (first_cls == _DIGIT) & np.isin(second_cp, [ord("."), ord(")")]),
         (counts[:, _UPPER] >= 2) & (counts[:, _LOWER] == 0) & (letters > 0),
         *patterns,
-    ]).astype(np.float64)
+    ]).astype(np.float64, copy=False)
 
 
 CONTEXT_NAMES = (
@@ -456,7 +456,7 @@ def context_matrix(batch: Batch, shape: np.ndarray, score: np.ndarray) -> np.nda
         (prose_chars / np.maximum(chars_doc, 1))[doc], doc_mean((batch.repeats > 1) * 1.0),
         (batch.ruled_in_doc / np.maximum(batch.ruled_in_doc + per_doc, 1))[doc],
     ]
-    return np.column_stack(cols).astype(np.float64)
+    return np.column_stack(cols).astype(np.float64, copy=False)
 
 
 def _shift(values: np.ndarray, k: int, doc: np.ndarray, fill: float = 0.0) -> np.ndarray:
