@@ -74,15 +74,18 @@ class _Doc:
         self.score = np.full(len(self.lines), np.nan)
         self.override = np.zeros(len(self.lines), dtype=np.int8)
 
-    def view(self) -> tuple[list[str], list[int]]:
+    def view(self) -> tuple[list[str], np.ndarray]:
         """The kept lines as the output will hold them: one blank line where the input had
-        any blank lines between two kept lines; ``-1`` marks those separators."""
+        any blank lines between two kept lines; ``-1`` marks those separators in the index
+        of line numbers."""
         alive = np.asarray(self.alive, dtype=np.int64)
         blanks = self.blanks_before[alive]
-        index: list[int] = np.insert(alive, np.flatnonzero(blanks[1:] > blanks[:-1]) + 1,
-                                     -1).tolist()
+        separated = np.zeros(len(alive), dtype=np.int64)
+        separated[1:] = blanks[1:] > blanks[:-1]
+        index = np.full(len(alive) + int(separated.sum()), -1, dtype=np.int64)
+        index[np.arange(len(alive)) + np.cumsum(separated)] = alive
         text = self.lines
-        return [text[i] if i >= 0 else "" for i in index], index
+        return [text[i] if i >= 0 else "" for i in index.tolist()], index
 
     def removed_mask(self) -> list[bool]:
         """Per line, whether a rule, the model or smoothing removed it."""
@@ -278,26 +281,27 @@ class Cleaner:
             [(lines, [h.rule.category if h else None for h in doc_hits])
              for lines, doc_hits in zip(views, hits)], memo))
 
-    def _apply(self, doc: _Doc, view: tuple[list[str], list[int]],
+    def _apply(self, doc: _Doc, view: tuple[list[str], np.ndarray],
                hits: list[RuleHit | None], probs: np.ndarray | None) -> bool:
         """Remove what the rules and the (smoothed) model decided in this pass; returns
         whether anything went. ``view`` holds the lines judged and, for each, its line
         number in the document (-1 for a blank separator)."""
-        lines, index = view
+        lines, at = view
         by_model, smoothed, table = self._smooth(probs, lines, doc.last)
-        at = np.asarray(index, dtype=np.int64)
         real = at >= 0
         if probs is not None:
             doc.score[at[real]] = probs[real]
         doc.override[at[real]] = np.where(table, _TABLE_ROW, np.where(smoothed, _SMOOTHED, 0))[real]
         by_rule = np.fromiter((h is not None for h in hits), dtype=bool, count=len(hits))
         before = len(doc.removed)
-        for k in np.flatnonzero(by_rule).tolist():
+        ruled = np.flatnonzero(by_rule)
+        for k, i in zip(ruled.tolist(), at[ruled].tolist()):
             rule = hits[k].rule
-            doc.removed[index[k]] = _Verdict(Stage.RULE, rule.id, rule.category)
-        for k in np.flatnonzero(by_model & ~by_rule & real).tolist():
-            doc.removed[index[k]] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
-                                     if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
+            doc.removed[i] = _Verdict(Stage.RULE, rule.id, rule.category)
+        modelled = np.flatnonzero(by_model & ~by_rule & real)
+        for k, i in zip(modelled.tolist(), at[modelled].tolist()):
+            doc.removed[i] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
+                              if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
         if len(doc.removed) == before:
             return False
         doc.alive = [i for i in doc.alive if i not in doc.removed]
