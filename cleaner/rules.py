@@ -383,9 +383,10 @@ class _Index:
         """The rules of every word-prefix key that starts ``stem``."""
         node, found = self.prefix, _NONE
         for char in stem:
-            node = node.get(char)
-            if node is None:
+            child = node.get(char)
+            if child is None:
                 break
+            node = child
             found = node.get("", found)
         return found
 

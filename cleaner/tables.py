@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 import regex
 
-SEPARATORS = "|│┃"  # cell separators; tabs are spaces after normalization
+SEPARATORS = ("|", "│", "┃")  # cell separators; tabs are spaces after normalization
 MIN_ROWS = 3  # consecutive rows with the same columns
 MIN_NUMERIC_ROWS = 2  # rows of those with a cell that is a number, date, time or amount
 MAX_CELLS = 64  # a line cut into more pieces is not a table row (and is not parsed further)

@@ -145,6 +145,30 @@ def test_first_word_index_never_skips_a_matching_rule() -> None:
         assert _ids(SHIPPED, chunk) == _ids(unindexed, chunk)
 
 
+def test_a_line_reaches_the_rules_of_every_key_that_starts_it(tmp_path: Path) -> None:
+    # "Kommentar" and "Kommentare" are both word-prefix keys: a line starting with the
+    # longer one must still reach the rule keyed by the shorter one, which comes first.
+    path = _write(tmp_path, """
+[phrases]
+short = ["Kommentar"]
+long = ["Kommentare"]
+
+[[rule]]
+id = "mine.short"
+category = "comments"
+pattern = '\\L<short>e?'
+
+[[rule]]
+id = "mine.long"
+category = "comments"
+pattern = '\\L<long>n?'
+""")
+    rules = RuleSet.load([path], builtin=False)
+    lines = ["Kommentare", "Kommentaren", "Kommentar", "Kommentator"]
+    assert _ids(rules, lines) == ["mine.short", "mine.long", "mine.short", None]
+    assert _ids(rules, lines) == _ids(RuleSet(rules.rules), lines)
+
+
 def test_user_rule_that_backtracks_catastrophically_is_reported_not_hung(tmp_path: Path) -> None:
     path = _write(tmp_path, """
 [[rule]]
