@@ -61,6 +61,8 @@ def smooth(probs: np.ndarray, threshold: float, *, switch_cost: float = SWITCH_C
         return removed, removed.copy()
     p = np.clip(probs[scored], _CLIP, 1 - _CLIP)
     t = min(max(threshold, _CLIP), 1 - _CLIP)
+    if p.max() < min(min_remove, t):  # no line can go, whatever the path (a clean document)
+        return removed, plain
     gain = np.log(p / (1 - p)) - math.log(t / (1 - t))  # > 0: removing this line pays
     path = _viterbi(gain, switch_cost)
     path &= p >= min(min_remove, t)
@@ -105,8 +107,9 @@ def _viterbi(gain: np.ndarray, switch_cost: float) -> np.ndarray:
     (flipping it alone would gain more than the two switches it can cost), so the dynamic
     programme only runs over the stretches of lines between such lines."""
     path = gain > 0
-    free = np.abs(gain) <= 2 * switch_cost
-    bounds = np.flatnonzero(np.diff(np.r_[0, free.astype(np.int8), 0]))
+    free = np.zeros(len(gain) + 2, dtype=bool)  # padded with a fixed line at each end
+    free[1:-1] = np.abs(gain) <= 2 * switch_cost
+    bounds = np.flatnonzero(free[1:] != free[:-1])
     for start, stop in zip(bounds[::2].tolist(), bounds[1::2].tolist()):
         left = bool(path[start - 1]) if start > 0 else None
         right = bool(path[stop]) if stop < len(gain) else None
@@ -122,8 +125,9 @@ def _stretch(gain: list[float], cost: float, left: bool | None,
     back: list[tuple[bool, bool]] = [(False, False)]  # per line: came from the other state
     for g in gain[1:]:
         from_drop, from_keep = drop - cost, keep - cost
-        back.append((from_drop > keep, from_keep > drop))
-        keep, drop = max(keep, from_drop), max(drop, from_keep) + g
+        to_keep, to_drop = from_drop > keep, from_keep > drop
+        back.append((to_keep, to_drop))
+        keep, drop = (from_drop if to_keep else keep), (from_keep if to_drop else drop) + g
     if right is not None:
         keep -= cost if right else 0.0
         drop -= 0.0 if right else cost
