@@ -52,6 +52,7 @@ _HARMLESS_SYNTAX = regex.compile(
 _WORDISH = regex.compile(r"[\p{L}\p{N}_.\\]|\[\^")
 _LINE_START = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)")
 _LINE_START_LONG = regex.compile(r"([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)([\W_]*)(\w*)")
+_WORD = regex.compile(r"\w+")
 _PHRASE_START = regex.compile(r"([\W_]*)(\w*)(?: (\w+))?(.?)", regex.DOTALL)
 # A pattern that goes on with a required space: the phrase before it ends a word.
 _SPACE_NEXT = regex.compile(r"\\s(?![?*]|\{0)")
@@ -262,7 +263,8 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
 
     A pattern whose first phrase list is not optional (no group is open before it) can
     only match a line that contains one of the list's phrases. Keys starting with ``~``
-    say so: the casefolded line must contain that phrase's first word or symbol.
+    say so: the casefolded line must contain that phrase's longest word (the rarest, most
+    likely: "reserved" of "All rights reserved"), or its first symbol if it has no word.
 
     When a pattern opens with nothing but symbols, spaces, digits and an "o" bullet before
     its first ``\\L<list>``, a matching line starts with one of the list's phrases after at
@@ -296,7 +298,8 @@ def _anchors(rule: Rule, phrases: Mapping[str, list[str]]) -> frozenset[str] | N
         if not (symbols or word):
             return None
         if not at_start:
-            keys.add("~" + (symbols[0] if symbols else _fold(word)))
+            words = _WORD.findall(phrase)
+            keys.add("~" + (_fold(max(words, key=len)) if words else symbols[0]))
         elif symbols:
             keys.add("!" + symbols[0])
         else:
