@@ -328,6 +328,8 @@ def _minimal(keys: Iterable[str]) -> set[str]:
 def _fold(word: str) -> str:
     """Case-fold the way case-insensitive matching relates letters; casefold() alone keeps
     Turkish dotless and dotted i apart from "i", which regex matches to "I"."""
+    if word.isascii():  # most words: nothing to fold but the capitals
+        return word.lower()
     return word.casefold().replace("\u0131", "i").replace("i\u0307", "i")
 
 
