@@ -22,11 +22,13 @@ Two feature sets:
 
 from __future__ import annotations
 
+import operator
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -107,15 +109,16 @@ def make_batch(docs: Sequence[tuple[Sequence[str], Sequence[str | None]]]) -> Ba
     ruled_total: list[int] = []
     for d, (doc_text, cats) in enumerate(docs):
         n = len(doc_text)
-        blank = np.fromiter((not line for line in doc_text), dtype=bool, count=n)
-        ruled = np.fromiter((cat is not None for cat in cats), dtype=bool, count=n) & ~blank
+        blank = np.fromiter(map(operator.not_, doc_text), dtype=bool, count=n)
+        ruled = np.fromiter(map(operator.is_not, cats, repeat(None)), dtype=bool,
+                            count=n) & ~blank
         keep = np.flatnonzero(~(blank | ruled))
         kept = [doc_text[i] for i in keep.tolist()]
         counts = Counter(kept)
         lines.extend(kept)
         index.extend(keep.tolist())
         doc_ids.extend([d] * len(keep))
-        repeats.extend(counts[line] for line in kept)
+        repeats.extend(map(counts.__getitem__, kept))
         above = np.cumsum(np.column_stack([blank, ruled]), axis=0) if n else np.zeros((0, 2))
         before.append(above[keep])
         ruled_total.append(int(ruled.sum()))
