@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import itertools
+import operator
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
@@ -89,7 +90,10 @@ class _Doc:
 
     def removed_mask(self) -> list[bool]:
         """Per line, whether a rule, the model or smoothing removed it."""
-        return [i in self.removed for i in range(len(self.lines))]
+        mask = [False] * len(self.lines)
+        for i in self.removed:
+            mask[i] = True
+        return mask
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,8 @@ class Cleaner:
         cfg = self.config
         lines = normalize_text(segment.text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
                                spaces=cfg.normalize_spaces)
-        blank = np.fromiter((not x.strip() for x in lines), dtype=bool, count=len(lines))
+        blank = np.fromiter(map(operator.not_, map(str.strip, lines)), dtype=bool,
+                            count=len(lines))
         return _Doc(split_lines(segment.text), lines, np.flatnonzero(~blank).tolist(),
                     np.cumsum(blank) - blank, segment.first, segment.last)
 
