@@ -297,7 +297,8 @@ class Cleaner:
         if probs is not None:
             doc.score[at[real]] = probs[real]
         doc.override[at[real]] = np.where(table, _TABLE_ROW, np.where(smoothed, _SMOOTHED, 0))[real]
-        by_rule = np.fromiter((h is not None for h in hits), dtype=bool, count=len(hits))
+        by_rule = np.fromiter(map(operator.is_not, hits, itertools.repeat(None)), dtype=bool,
+                              count=len(hits))
         before = len(doc.removed)
         ruled = np.flatnonzero(by_rule)
         for k, i in zip(ruled.tolist(), at[ruled].tolist()):

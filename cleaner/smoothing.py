@@ -61,11 +61,12 @@ def smooth(probs: np.ndarray, threshold: float, *, switch_cost: float = SWITCH_C
         return removed, removed.copy()
     p = np.clip(probs[scored], _CLIP, 1 - _CLIP)
     t = min(max(threshold, _CLIP), 1 - _CLIP)
-    if p.max() < min(min_remove, t):  # no line can go, whatever the path (a clean document)
+    lowest = min(min_remove, t)  # the least probability of a line the path may remove
+    if p.max() < lowest:  # no line can go, whatever the path (a clean document)
         return removed, plain
     gain = np.log(p / (1 - p)) - math.log(t / (1 - t))  # > 0: removing this line pays
     path = _viterbi(gain, switch_cost)
-    path &= p >= min(min_remove, t)
+    path &= p >= lowest
     path = _grow_tail(path, p > tail_above, tail_min_lines, tail_steps)
     removed[scored] = path
     plain[scored] = probs[scored] > threshold
