@@ -9,11 +9,12 @@ For each size, a document of about that many MB (10**6 bytes) is written to a te
 file: the seed inputs of ``fixtures/seeds/input`` (articles with their promotion blocks,
 share bars and footers) one after another, again and again, with a counter in every
 sentence so that the text does not repeat exactly and an ad marker and a share line after
-each; or, with ``--line-mb``, a single line of sentences. ``cleaner FILE -o OUT --stats``
-then runs as a subprocess of a fresh child of this script, which reads the CLI's peak RSS
-with ``RUSAGE_CHILDREN`` (with ``--jobs`` above 1: the largest of the CLI and its
-workers). Wall time includes start-up and model loading. This is a benchmark, not a test:
-it reports numbers and asserts nothing.
+each; with ``--line-mb``, a single line of sentences; with ``--short-lines-mb``, lines of
+one character each (the most lines, and so the most per-line memory, per MB).
+``cleaner FILE -o OUT --stats`` then runs as a subprocess of a fresh child of this script,
+which reads the CLI's peak RSS with ``RUSAGE_CHILDREN`` (with ``--jobs`` above 1: the
+largest of the CLI and its workers). Wall time includes start-up and model loading. This
+is a benchmark, not a test: it reports numbers and asserts nothing.
 """
 
 from __future__ import annotations
@@ -35,13 +36,17 @@ _SENTENCE_END = re.compile(r"\.$", re.MULTILINE)
 JUNK = "Anzeige\nTeilen auf Facebook\n\n"  # removed by rules anywhere in a document
 
 
-def write_document(path: Path, size: int, one_line: bool = False) -> None:
-    """Write a document of at least ``size`` bytes to ``path``: articles, or one line."""
+def write_document(path: Path, size: int, kind: str = "document") -> None:
+    """Write a document of at least ``size`` bytes to ``path``: articles, one line, or
+    lines of one character (``kind`` "document", "line" or "short lines")."""
     seeds = [p.read_text(encoding="utf-8").strip("\n") + "\n\n" for p in sorted(SEEDS.iterdir())]
     written, k = 0, 0
     with path.open("w", encoding="utf-8") as out:
+        if kind == "short lines":
+            out.write("a\n" * (size // 2))
+            return
         while written < size:  # the seeds are nearly all ASCII: characters ~ bytes
-            if one_line:
+            if kind == "line":
                 written += out.write(f"Die Regierung reagierte am Dienstag ({k}). ")
             else:
                 written += out.write(_SENTENCE_END.sub(f" ({k}).", seeds[k % len(seeds)]) + JUNK)
@@ -69,9 +74,11 @@ def main(argv: list[str] | None = None) -> int:
     """As parent: for each size, write the document and measure the CLI in a fresh child."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--mb", type=float, action="append", help="document size in MB; repeatable "
-                   "(default: 100 and 200, unless --line-mb is given)")
+                   "(default: 100 and 200, unless another size is given)")
     p.add_argument("--line-mb", type=float, action="append", default=[],
                    help="size in MB of a document that is one line; repeatable")
+    p.add_argument("--short-lines-mb", type=float, action="append", default=[],
+                   help="size in MB of a document of one-character lines; repeatable")
     p.add_argument("--jobs", type=int, default=1, help="cleaner --jobs (default: 1)")
     p.add_argument("--no-model", action="store_true", help="rules only")
     p.add_argument("--cli-child", type=Path, help=argparse.SUPPRESS)
@@ -83,18 +90,22 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"$ {shlex.join(sys.orig_argv)}")
     common = ["--jobs", str(args.jobs), *([] if use_model else ["--no-model"])]
-    sizes = [(mb, False) for mb in args.mb or ([] if args.line_mb else [100, 200])]
-    for mb, one_line in sizes + [(mb, True) for mb in args.line_mb]:
+    default = [] if args.line_mb or args.short_lines_mb else [100, 200]
+    sizes = ([(mb, "document") for mb in args.mb or default]
+             + [(mb, "line") for mb in args.line_mb]
+             + [(mb, "short lines") for mb in args.short_lines_mb])
+    for mb, kind in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "huge.txt"
-            write_document(path, int(mb * 1e6), one_line)
+            write_document(path, int(mb * 1e6), kind)
             proc = subprocess.run([sys.executable, __file__, *common, "--cli-child", str(path)],
                                   capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 sys.exit(proc.stderr.strip())
             r = json.loads(proc.stdout.strip().splitlines()[-1])
-        what = "line" if one_line else "document"
-        print(f"{r['bytes'] / 1e6:.0f} MB in one {what} -> {r['bytes_out'] / 1e6:.0f} MB: "
+        what = {"document": "one document", "line": "one line",
+                "short lines": "one-character lines"}[kind]
+        print(f"{r['bytes'] / 1e6:.0f} MB in {what} -> {r['bytes_out'] / 1e6:.0f} MB: "
               f"{r['seconds']:.0f} s wall ({r['bytes'] / 1e6 / r['seconds']:.2f} MB/s), "
               f"peak RSS {r['rss_kib'] / 1024:.0f} MiB, segmented: {r['segmented']}, "
               f"model {'on' if use_model else 'off'}, --jobs {args.jobs}")

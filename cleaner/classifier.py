@@ -90,9 +90,10 @@ class LineClassifier:
                                  "bundled one without trust (joblib runs code when loading); "
                                  "pass trust=True (CLI: --trust-model) if you made this file")
             model_file = Path(path)
+        if not model_file.is_file():  # before the manifest, so the message names the model
+            raise ModelError(f"{model_file}: model file not found"
+                             + (f"; {_RETRAIN}" if path is None else ""))
         manifest = _read_manifest(model_file)
-        if not model_file.is_file():
-            raise ModelError(f"{model_file}: model file not found; {_RETRAIN}")
         expected = manifest.get("sha256")
         if (path is None or expected) and file_sha256(model_file) != expected:
             raise ModelError(f"{model_file}: SHA-256 does not match its manifest "

@@ -1,25 +1,31 @@
 """The ``cleaner`` command: a filter over text files, folders and JSON Lines batches.
 
-Exit codes: 0 success; 1 an input, rule or model error (every other input is still
-processed); 2 a usage error. Errors are one line on stderr, never a traceback.
+Exit codes: 0 success; 1 an input, output, rule or model error (every other input is
+still processed); 2 a usage error; 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 from cleaner import __version__
 from cleaner.config import CleanerConfig
-from cleaner.errors import CleanerError, InputError
+from cleaner.errors import CleanerError, InputError, UsageError
 from cleaner.io import STDIO, check_encoding
-from cleaner.pipeline import Cleaner
+from cleaner.pipeline import MAX_WORKERS_PER_CORE, Cleaner, worker_count
 from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
-from cleaner.segment import SEGMENT_CHARS
+from cleaner.segment import SEGMENT_CHARS, SEGMENT_LINES
 
-EXIT_OK, EXIT_ERROR = 0, 1  # argparse exits with 2 on usage errors
+EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2  # argparse exits with 2 on usage errors too
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 EPILOG = """\
 examples:
@@ -32,7 +38,8 @@ examples:
   cleaner --explain article.txt            every line with its decision and why
   cleaner --rules my_rules.toml --stats article.txt
 
-exit codes: 0 ok, 1 input/rule/model error, 2 usage error
+exit codes: 0 ok, 1 input/output/rule/model error, 2 usage error, 130 interrupted,
+143 terminated
 """
 
 
@@ -82,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="clean a document longer than N characters in segments of about N, "
                           "cut between paragraphs, so that memory stays bounded (default: "
                           f"{SEGMENT_CHARS}, 8 Mi)")
+    fmt.add_argument("--segment-lines", type=int, default=SEGMENT_LINES, metavar="N",
+                     help="likewise for a document of more than N lines, which bounds memory "
+                          f"for many short lines (default: {SEGMENT_LINES})")
     rules = p.add_argument_group("rules and model")
     rules.add_argument("--rules", action="append", default=[], metavar="FILE",
                        help="an extra rule file (TOML); repeatable")
@@ -106,7 +116,8 @@ def config_from_args(args: argparse.Namespace) -> CleanerConfig:
     return CleanerConfig(
         rules=tuple(args.rules), builtin_rules=not args.no_builtin_rules, langs=langs,
         use_model=not args.no_model, model_path=args.model, trust_model=args.trust_model,
-        threshold=args.threshold, segment_chars=args.segment_chars)
+        threshold=args.threshold, segment_chars=args.segment_chars,
+        segment_lines=args.segment_lines)
 
 
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -123,10 +134,13 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--model and --no-model exclude each other")
     if args.jobs == 0 or args.jobs < -1:
         parser.error("--jobs must be a positive number, or -1 for all cores")
-    if args.segment_chars < 1:
-        parser.error("--segment-chars must be a positive number")
+    if args.segment_chars < 1 or args.segment_lines < 1:
+        parser.error("--segment-chars and --segment-lines must be positive numbers")
     if (args.removed_field or args.on_error != "fail") and not args.jsonl:
         parser.error("--removed-field and --on-error go with --jsonl")
+    if args.removed_field is not None and args.removed_field == args.text_field:
+        parser.error("--removed-field must differ from --text-field, or it would replace "
+                     "the cleaned text")
     if args.inputs.count(STDIO) > 1:
         parser.error("standard input ('-') can be read only once")
     try:
@@ -137,15 +151,18 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 
 def options_from_args(args: argparse.Namespace) -> Options:
     """The runner's options from parsed flags."""
-    progress = args.progress or (sys.stderr.isatty() and not args.no_progress)
+    progress = args.progress or (sys.stderr is not None and sys.stderr.isatty()
+                                 and not args.no_progress)
     return Options(jsonl=args.jsonl, text_field=args.text_field,
                    removed_field=args.removed_field, on_error=args.on_error,
                    explain=args.explain, encoding=args.encoding,
-                   allow_binary=args.allow_binary, n_jobs=args.jobs, progress=progress)
+                   allow_binary=args.allow_binary, n_jobs=worker_count(args.jobs),
+                   progress=progress)
 
 
 def _report(message: str) -> None:
-    print(f"cleaner: {message}", file=sys.stderr)
+    if sys.stderr is not None:  # started with standard error closed: nowhere to say it
+        print(f"cleaner: {message}", file=sys.stderr)
 
 
 _TRACKER = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
@@ -164,6 +181,28 @@ def _quiet_worker_tracker() -> None:
         os.environ["PYTHONWARNINGS"] = f"{filters},{_TRACKER}" if filters else _TRACKER
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwound like KeyboardInterrupt, so that no temporary file stays."""
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """While the run lasts, SIGTERM raises :class:`_Terminated` (in the main thread only,
+    where Python delivers signals)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
@@ -173,18 +212,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # argparse: --help, --version and usage errors
         return int(e.code or 0)
     _quiet_worker_tracker()
+    with _terminate_cleanly():
+        try:
+            return _run(args)
+        except KeyboardInterrupt:
+            _report("error: interrupted")
+            return EXIT_INTERRUPTED
+        except _Terminated:
+            _report("error: terminated")
+            return EXIT_TERMINATED
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
-        jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob)
-        runner = Runner(Cleaner(config_from_args(args)), options_from_args(args), _report)
+        jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, _report)
+        if sys.stdout is None and any(job.target is None for job in jobs):
+            raise InputError("standard output is closed; give -o PATH")
+        cleaner = Cleaner(config_from_args(args))
+    except UsageError as e:
+        _report(f"error: {e}")
+        return EXIT_USAGE
     except (CleanerError, ValueError) as e:
         _report(f"error: {e}")
         return EXIT_ERROR
+    options = options_from_args(args)
+    if options.n_jobs < args.jobs:
+        _report(f"warning: --jobs {args.jobs}: using {options.n_jobs} worker processes, "
+                f"{MAX_WORKERS_PER_CORE} per core at most")
+    runner = Runner(cleaner, options, _report)
     try:
-        runner.run(jobs, sys.stdout.buffer)
-        sys.stdout.flush()
-    except KeyboardInterrupt:
-        _report("error: interrupted")
-        return 130
+        runner.run(jobs, sys.stdout.buffer if sys.stdout is not None else io.BytesIO())
+        if sys.stdout is not None:
+            sys.stdout.flush()
     except OSError as e:  # standard output failed (the runner handles output files)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
         if isinstance(e, BrokenPipeError):  # `cleaner big.txt | head` ends quietly
@@ -192,5 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _report(f"error: standard output: cannot write: {e.strerror or e}")
         return EXIT_ERROR
     if args.stats:
-        print(runner.stats.format(), file=sys.stderr)
+        _report_stats(runner)
     return EXIT_ERROR if runner.failed else EXIT_OK
+
+
+def _report_stats(runner: Runner) -> None:
+    if sys.stderr is not None:
+        print(runner.stats.format(), file=sys.stderr)

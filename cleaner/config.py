@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from cleaner.segment import SEGMENT_CHARS
+from cleaner.segment import SEGMENT_CHARS, SEGMENT_LINES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +50,8 @@ class CleanerConfig:
     - ``segment_chars`` (8 Mi): a document longer than this many characters is cleaned in
       segments of about this size, cut between paragraphs, so that memory stays bounded
       (see :mod:`cleaner.segment`).
+    - ``segment_lines`` (65,536): likewise for a document of more lines than this; every line
+      costs memory while its segment is cleaned, however short it is.
     """
 
     nfc: bool = True
@@ -66,6 +68,7 @@ class CleanerConfig:
     trust_model: bool = False
     threshold: float | None = None
     segment_chars: int = SEGMENT_CHARS
+    segment_lines: int = SEGMENT_LINES
 
     def __post_init__(self) -> None:
         if isinstance(self.rules, (str, bytes)) or not isinstance(self.rules, tuple):
@@ -78,6 +81,8 @@ class CleanerConfig:
             raise ValueError("head_lines and tail_lines must not be negative")
         if self.segment_chars < 1:
             raise ValueError(f"segment_chars must be positive, not {self.segment_chars}")
+        if self.segment_lines < 1:
+            raise ValueError(f"segment_lines must be positive, not {self.segment_lines}")
 
     @classmethod
     def from_options(cls, base: CleanerConfig | None = None, **options: Any) -> CleanerConfig:

@@ -17,3 +17,7 @@ class RuleError(CleanerError):
 
 class ModelError(CleanerError):
     """The line model is missing, corrupted, untrusted or incompatible."""
+
+
+class UsageError(CleanerError, ValueError):
+    """An option has a value that cleaner does not know, such as an unknown language code."""

@@ -8,16 +8,20 @@ and they are counted so ``--stats`` can report them.
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import contextlib
 import errno
+import functools
 import gzip
+import io
 import json
+import lzma
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -43,11 +47,35 @@ def check_encoding(encoding: str) -> str:
         raise InputError(f"unknown encoding {encoding!r}") from None
 
 
-def open_input(name: str) -> IO[bytes]:
-    """Open a file for reading bytes, decompressing ``.gz`` files on the fly."""
+# Compressed input is recognised by its first bytes, whatever its name: the magic numbers of
+# gzip (with its deflate method byte), bzip2 (with the first block's magic) and xz.
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_BZIP2_MAGIC = regex.compile(rb"BZh[1-9]\x31\x41\x59\x26\x53\x59")
+_XZ_MAGIC = b"\xfd7zXZ\x00"
+
+
+def _decompressing(raw: io.BufferedReader) -> IO[bytes] | None:
+    """A reader that decompresses ``raw`` when it starts as a gzip, bzip2 or xz stream does
+    (closing it leaves ``raw`` open), else ``None``."""
+    if not hasattr(raw, "peek"):  # a stand-in for standard input, as in tests
+        return None
+    head = raw.peek(10)[:10]
+    if head.startswith(_GZIP_MAGIC):
+        return cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb"))
+    if _BZIP2_MAGIC.match(head):
+        return cast(IO[bytes], bz2.BZ2File(raw, "rb"))
+    if head.startswith(_XZ_MAGIC):
+        return cast(IO[bytes], lzma.LZMAFile(raw, "rb"))
+    return None
+
+
+def _open_raw(name: str) -> io.BufferedReader:
+    """The file ``name``, or standard input for ``-``, as buffered bytes."""
+    if name == STDIO:
+        if sys.stdin is None:
+            raise InputError("<stdin>: cannot read: standard input is closed")
+        return cast(io.BufferedReader, sys.stdin.buffer)
     try:
-        if name.endswith(".gz"):
-            return cast(IO[bytes], gzip.open(name, "rb"))
         return open(name, "rb")
     except IsADirectoryError:
         raise InputError(f"{name}: is a folder (give -o OUTDIR to clean a folder)") from None
@@ -57,12 +85,17 @@ def open_input(name: str) -> IO[bytes]:
 
 @contextlib.contextmanager
 def _reading(name: str) -> Iterator[IO[bytes]]:
-    """A file (decompressed if ``.gz``), or standard input for ``-``, open for reading; a
-    read error (a truncated or corrupt ``.gz`` file too) is an InputError naming it."""
-    with nullcontext(sys.stdin.buffer) if name == STDIO else open_input(name) as f:
+    """A file, or standard input for ``-``, open for reading and decompressed when it is
+    compressed (whatever its name); a read error (a truncated or corrupt compressed input
+    too) is an InputError naming it."""
+    with contextlib.ExitStack() as files:
         try:
-            yield f
-        except (OSError, EOFError) as e:
+            raw = _open_raw(name)
+            if name != STDIO:
+                files.enter_context(raw)
+            unpacked = _decompressing(raw)
+            yield raw if unpacked is None else files.enter_context(unpacked)
+        except (OSError, EOFError, lzma.LZMAError) as e:
             raise InputError(f"{display_name(name)}: cannot read: "
                              f"{getattr(e, 'strerror', None) or e}") from None
 
@@ -93,7 +126,8 @@ class TextInput:
         self.size = 0
         self.undecodable = 0
         self._allow_binary = allow_binary
-        if codecs.lookup(encoding).name == "utf-8":
+        self.encoding = codecs.lookup(encoding).name
+        if self.encoding == "utf-8":
             encoding = "utf-8-sig"  # the same, without a byte-order mark at the start
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
 
@@ -104,12 +138,20 @@ class TextInput:
         yield self.decode(b"", final=True)
 
     def decode(self, data: bytes, final: bool = False) -> str:
-        """The text of the input's next ``data``; ``final`` for the end of the input."""
-        if not self._allow_binary and b"\x00" in data:
+        """The text of the input's next ``data``; ``final`` for the end of the input.
+
+        Binary input is told by NUL characters in the decoded text, so that UTF-16 and
+        UTF-32 text (whose bytes are full of NULs) is not taken for it.
+        """
+        self.size += len(data)
+        try:
+            text: str = self._decoder.decode(data, final)
+        except UnicodeDecodeError as e:  # what surrogateescape cannot carry: a cut-off unit
+            raise InputError(f"{display_name(self.name)}: cannot decode as {self.encoding}: "
+                             f"{e.reason}") from None
+        if not self._allow_binary and "\x00" in text:
             raise InputError(f"{display_name(self.name)}: looks binary (it contains NUL "
                              "bytes); pass --allow-binary to clean it anyway")
-        self.size += len(data)
-        text: str = self._decoder.decode(data, final)
         self.undecodable += len(_ESCAPED_BYTE.findall(text))
         return text
 
@@ -125,9 +167,29 @@ def write_all(sink: IO[bytes], data: bytes) -> None:
         view = view[written:]
 
 
-def encode(text: str, encoding: str = "utf-8") -> bytes:
-    """Encode output text; surrogates from undecodable input become their original bytes."""
-    return text.encode(encoding, errors="surrogateescape")
+def output_encoder(encoding: str = "utf-8") -> Callable[[str], bytes]:
+    """The encoder of one output stream, given its text piece by piece: surrogates from
+    undecodable input become their original bytes, and an encoding that writes a byte-order
+    mark (UTF-16, UTF-32) writes it once, at the stream's start."""
+    return codecs.getincrementalencoder(encoding)(errors="surrogateescape").encode
+
+
+def utf8_size(text: str) -> int:
+    """The length of ``text`` in UTF-8 bytes, for counting: a byte carried through from
+    undecodable input counts as one, a lone surrogate (valid in JSON: ``"\\ud800"``) as
+    three."""
+    try:
+        return len(text.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return len(text.encode("utf-8", "surrogatepass"))
+
+
+@functools.cache
+def _new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0666 less the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 @contextlib.contextmanager
@@ -135,23 +197,25 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
     """Write to a temporary file beside ``path`` and rename it into place on success.
 
     On any failure (including KeyboardInterrupt) the temporary file is deleted and an
-    existing file at ``path`` is left as it was.
+    existing file at ``path`` is left as it was. A symbolic link stays a link: the file it
+    points to is the one replaced. A new file gets the mode the umask gives, an existing
+    one keeps its mode.
     """
-    target = Path(path)
+    target = Path(os.path.realpath(path))
     folder = target.parent
     if not folder.is_dir():
-        raise InputError(f"{target}: output folder {str(folder)!r} does not exist")
+        raise InputError(f"{path}: output folder {str(Path(path).parent)!r} does not exist")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as e:
-        raise InputError(f"{target}: cannot write: {e.strerror or e}") from None
+        raise InputError(f"{path}: cannot write: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        if target.exists():
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
+        mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -159,19 +223,56 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
         raise
 
 
+def is_special_target(path: str | Path) -> bool:
+    """Whether output to ``path`` must go straight into it, not through a renamed temporary
+    file: a device, FIFO or socket (renaming over ``/dev/null`` would replace the device),
+    or any name under ``/dev`` or ``/proc``, such as ``/dev/stdout``, which stand for a
+    process's open streams."""
+    if str(Path(path).absolute()).startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:  # a new file
+        return False
+
+
+@contextlib.contextmanager
+def _direct_output(path: str | Path) -> Iterator[IO[bytes]]:
+    try:
+        f = open(path, "wb")  # noqa: SIM115 - closed below
+    except OSError as e:
+        raise InputError(f"{path}: cannot write: {e.strerror or e}") from None
+    with f:
+        yield f
+
+
+_COMPRESSORS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
+    ".gz": lambda raw: cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="wb", mtime=0)),
+    ".bz2": lambda raw: cast(IO[bytes], bz2.BZ2File(raw, "wb")),
+    ".xz": lambda raw: cast(IO[bytes], lzma.LZMAFile(raw, "wb")),  # noqa: SIM115
+}
+
+
 @contextlib.contextmanager
 def open_output(path: str | Path) -> Iterator[IO[bytes]]:
-    """:func:`atomic_output`, gzip-compressed when the name ends in ``.gz``."""
-    with atomic_output(path) as raw:
-        if not str(path).endswith(".gz"):
+    """Output to ``path``: a regular file (new, existing, or behind a symbolic link) through
+    :func:`atomic_output`; a special target (see :func:`is_special_target`) straight, since
+    it cannot be replaced. Compressed when the name ends in ``.gz``, ``.bz2`` or ``.xz``."""
+    opened = _direct_output(path) if is_special_target(path) else atomic_output(path)
+    compress = _COMPRESSORS.get(Path(path).suffix.lower())
+    with opened as raw:
+        if compress is None:
             yield raw
             return
-        with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as packed:
-            yield packed  # type: ignore[misc]
+        with compress(raw) as packed:
+            yield packed
 
 
-def parse_record(line: bytes, name: str, line_no: int, text_field: str) -> dict[str, Any]:
-    """One JSON Lines record whose ``text_field`` is a string; errors name file and line."""
+def parse_record(line: bytes, name: str, line_no: int, text_field: str, *,
+                 added_field: str | None = None) -> dict[str, Any]:
+    """One JSON Lines record whose ``text_field`` is a string and which has no
+    ``added_field`` (the output adds it, and must not overwrite the record's own); errors
+    name file and line."""
     where = f"{name}:{line_no}"
     try:
         record = json.loads(line)
@@ -188,6 +289,9 @@ def parse_record(line: bytes, name: str, line_no: int, text_field: str) -> dict[
     if not isinstance(record[text_field], str):
         raise InputError(f"{where}: field {text_field!r} is "
                          f"{type(record[text_field]).__name__}, not a string")
+    if added_field is not None and added_field in record:
+        raise InputError(f"{where}: record already has a {added_field!r} field, which "
+                         "--removed-field would overwrite")
     return record
 
 

@@ -22,7 +22,7 @@ from cleaner.assemble import LEADING, TRAILING, assemble
 from cleaner.config import CleanerConfig
 from cleaner.normalize import normalize_text, split_lines
 from cleaner.rules import RuleHit, RuleSet
-from cleaner.segment import Joiner, Segment, split_segments
+from cleaner.segment import Joiner, Segment, line_breaks, split_segments
 from cleaner.types import CleanResult, Decision, Stage
 
 if TYPE_CHECKING:
@@ -30,6 +30,17 @@ if TYPE_CHECKING:
 
 BATCH_SIZE = 256
 BATCHES_PER_WORKER = 4  # for a known number of documents, the least batches each worker gets
+MAX_WORKERS_PER_CORE = 2  # more workers only wait for a core, each holding rules and model
+
+
+def worker_count(n_jobs: int) -> int:
+    """The worker processes that ``n_jobs`` (joblib's meaning: -1 all cores) gets: at most
+    :data:`MAX_WORKERS_PER_CORE` per core this process may run on."""
+    if n_jobs == 1:
+        return 1
+    from joblib import cpu_count, effective_n_jobs
+
+    return max(1, min(int(effective_n_jobs(n_jobs)), MAX_WORKERS_PER_CORE * int(cpu_count())))
 
 
 def _require_str(text: object) -> str:
@@ -154,14 +165,16 @@ class Cleaner:
 
         Documents are read ``batch_size`` at a time and the model scores a whole batch at
         once. With ``n_jobs`` other than 1 (-1: all cores), batches go to that many joblib
-        worker processes, each of which builds its own cleaner once; the output is the same
-        as with one job. A single batch is always cleaned here, without starting workers.
-        When ``texts`` has a length (a list) and fills more than one batch, batches shrink
-        so that each worker gets at least four.
+        worker processes (no more than there are batches, and at most
+        :data:`MAX_WORKERS_PER_CORE` per core), each of which builds its own cleaner once;
+        the output is the same as with one job. A single batch is always cleaned here,
+        without starting workers. When ``texts`` has a length (a list) and fills more than
+        one batch, batches shrink so that each worker gets at least four.
         With ``brief``, each result keeps only the decisions of removed lines, which is
-        much less to send back from a worker. A document longer than ``segment_chars`` is
-        cleaned in segments (see :mod:`cleaner.segment`) and its result put together from
-        theirs; a batch also ends once it holds ``segment_chars`` characters.
+        much less to send back from a worker. A document longer than ``segment_chars``
+        characters or ``segment_lines`` lines is cleaned in segments (see
+        :mod:`cleaner.segment`) and its result put together from theirs; a batch also ends
+        once it holds that many characters or lines.
         """
         return self._documents(texts, n_jobs, batch_size,
                                _brief_results_of_batch if brief else _results_of_batch)
@@ -186,9 +199,9 @@ class Cleaner:
         """Results of whole documents, each cleaned in as many segments as its length needs."""
         if n_jobs != 1 and isinstance(texts, Sized):
             batch_size = _shared_batch_size(len(texts), n_jobs, batch_size)
-        limit = self.config.segment_chars
-        segments = (segment for text in texts
-                    for segment in split_segments([_require_str(text)], limit))
+        cfg = self.config
+        segments = (segment for text in texts for segment in
+                    split_segments([_require_str(text)], cfg.segment_chars, cfg.segment_lines))
         parts: list[CleanResult] = []
         for result, last in self._joined(segments, n_jobs, batch_size, work):
             parts.append(result)
@@ -215,15 +228,19 @@ class Cleaner:
 
     def _many(self, segments: Iterable[Segment], n_jobs: int, batch_size: int,
               work: _Work) -> Iterator[_Part]:
-        batches = _batched(segments, batch_size, self.config.segment_chars)
-        head = [] if n_jobs == 1 else list(itertools.islice(batches, 2))
-        if n_jobs == 1 or len(head) < 2:
+        batches = _batched(segments, batch_size, self.config.segment_chars,
+                           self.config.segment_lines)
+        workers = worker_count(n_jobs)
+        head = [] if workers == 1 else list(itertools.islice(batches, workers))
+        if len(head) < 2:  # one worker, or all the work in one batch
             for batch in itertools.chain(head, batches):
                 yield from work(self, batch)
             return
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
+        # No more workers than batches: each one starts a process that loads rules and model.
+        parallel = Parallel(n_jobs=min(workers, len(head)), return_as="generator",
+                            pre_dispatch="2*n_jobs")
         tasks = (delayed(_in_worker)(self.config, work, batch)
                  for batch in itertools.chain(head, batches))
         outputs = parallel(tasks)
@@ -381,26 +398,28 @@ def _shared_batch_size(count: int, n_jobs: int, batch_size: int) -> int:
     the last ones finish. What fits in one batch stays one batch, cleaned without workers."""
     if count <= batch_size:
         return batch_size
-    from joblib import effective_n_jobs
-
-    workers = int(effective_n_jobs(n_jobs))
+    workers = worker_count(n_jobs)
     return max(1, min(batch_size, -(-count // (BATCHES_PER_WORKER * workers))))
 
 
-def _batched(segments: Iterable[Segment], size: int, chars: int) -> Iterator[list[Segment]]:
-    """Batches of ``size`` segments, or fewer that hold at most ``chars`` characters (or just
-    one segment): a batch is cleaned all at once, so this bounds its memory."""
+def _batched(segments: Iterable[Segment], size: int, chars: int,
+             lines: int) -> Iterator[list[Segment]]:
+    """Batches of ``size`` segments, or fewer that hold at most ``chars`` characters and
+    about ``lines`` lines (or just one segment): a batch is cleaned all at once, so this
+    bounds its memory."""
     batch: list[Segment] = []
-    total = 0
+    total = total_lines = 0
     for segment in segments:
-        if batch and total + len(segment.text) > chars:
+        length, breaks = len(segment.text), line_breaks(segment.text)
+        if batch and (total + length > chars or total_lines + breaks > lines):
             yield batch
-            batch, total = [], 0
+            batch, total, total_lines = [], 0, 0
         batch.append(segment)
-        total += len(segment.text)
+        total += length
+        total_lines += breaks
         if len(batch) == size:
             yield batch
-            batch, total = [], 0
+            batch, total, total_lines = [], 0, 0
     if batch:
         yield batch
 

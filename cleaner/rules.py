@@ -25,7 +25,7 @@ from typing import Any
 
 import regex
 
-from cleaner.errors import RuleError
+from cleaner.errors import RuleError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -252,6 +252,16 @@ class _Deferred:
             pattern, flags, lists = self._source
             self._pattern = regex.compile(pattern, flags, **lists)
         return self._pattern.fullmatch(line, timeout=timeout)
+
+
+def _check_langs(langs: Sequence[str], known: set[str]) -> None:
+    """Refuse a language selection that would silently turn phrase rules off."""
+    if not langs:
+        raise UsageError("no language given: name at least one code, e.g. --lang en")
+    unknown = [code for code in langs if code not in known or code == "*"]
+    if unknown:
+        raise UsageError(f"unknown language code {unknown[0]!r}; known: "
+                         f"{', '.join(sorted(known - {'*'}))} (ISO 639-1, two letters)")
 
 
 def _applies(rule: Rule, langs: Sequence[str] | None) -> bool:
@@ -503,6 +513,8 @@ class RuleSet:
                 raise RuleError(f"{rule.source}: rule {rule.id!r}: duplicate id "
                                 f"(first defined in {seen[rule.id]})")
             seen[rule.id] = rule.source
+        if langs is not None:
+            _check_langs(langs, set(builtin_phrase_files()).union(*(r.langs for r in parsed)))
         known = set(load_phrases()) if langs is not None else set()
         compiled = [_compile(r, phrases) for r in parsed
                     if _applies(r, langs) and _lists_filled(r, phrases, known)]

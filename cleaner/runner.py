@@ -27,10 +27,11 @@ from cleaner.io import (
     TextInput,
     display_name,
     dump_record,
-    encode,
     open_output,
+    output_encoder,
     parse_record,
     read_lines,
+    utf8_size,
     write_all,
 )
 from cleaner.labels import BOILERPLATE, CONTENT, EXPLAIN_HEADER
@@ -77,43 +78,54 @@ class Options:
     progress: bool = False
 
 
-def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool,
-              glob: str) -> list[Job]:
-    """Expand folders and pair every input file with its output path."""
+def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool, glob: str,
+              warn: Callable[[str], None] = lambda message: None) -> list[Job]:
+    """Expand folders and pair every input file with its output path.
+
+    A folder without a file that ``glob`` matches is reported to ``warn``, and an error
+    when nothing is left to clean. An output that is one of the inputs is an error (that is
+    ``--in-place``), checked before anything is written.
+    """
     inputs = list(inputs) or [STDIO]
     folders = [name for name in inputs if name != STDIO and Path(name).is_dir()]
     if folders and not (output or in_place):
         raise InputError(f"{folders[0]}: is a folder; give -o OUTDIR or --in-place")
+    files = {name: _walk(Path(name), glob) for name in folders}
+    if folders and not any(files.values()) and len(folders) == len(inputs):
+        raise InputError(f"no input file: no file in {', '.join(folders)} matches "
+                         f"--glob {glob!r}")
+    for name in folders:
+        if not files[name]:
+            warn(f"warning: {name}: no file matches --glob {glob!r}")
     if in_place:
-        return [Job(src, Path(src)) for src in _expand(inputs, glob)]
+        return [Job(str(f), f) for name in inputs
+                for f in (files[name] if name in files else [Path(name)])]
     if output is None:
         return [Job(src, None) for src in inputs]
     out = Path(output)
     if len(inputs) == 1 and not folders and not out.is_dir():
-        if inputs[0] != STDIO and _same_file(inputs[0], out):
-            raise InputError(f"{output}: is the input file; use --in-place to rewrite it")
-        return [Job(inputs[0], out)]
-    if STDIO in inputs:
+        jobs = [Job(inputs[0], out)]
+    elif STDIO in inputs:
         raise InputError("standard input cannot be combined with an output folder")
-    jobs = []
-    for name in inputs:
-        root = Path(name)
-        if root.is_dir():
-            jobs += [Job(str(f), out / f.relative_to(root), make_folder=True)
-                     for f in _walk(root, glob)]
-        else:
-            jobs.append(Job(name, out / root.name, make_folder=True))
+    else:
+        jobs = []
+        for name in inputs:
+            root = Path(name)
+            if name in files:
+                jobs += [Job(str(f), out / f.relative_to(root), make_folder=True)
+                         for f in files[name]]
+            else:
+                jobs.append(Job(name, out / root.name, make_folder=True))
+    for job in jobs:
+        if job.source != STDIO and job.target is not None and _same_file(job.source,
+                                                                           job.target):
+            raise InputError(f"{job.target}: is the input file; use --in-place to rewrite it")
     return jobs
 
 
 def _walk(root: Path, glob: str) -> list[Path]:
     return sorted(f for f in root.rglob(glob) if f.is_file()
                   and not any(part.startswith(".") for part in f.relative_to(root).parts))
-
-
-def _expand(inputs: Sequence[str], glob: str) -> list[str]:
-    return [str(f) for name in inputs
-            for f in (_walk(Path(name), glob) if Path(name).is_dir() else [Path(name)])]
 
 
 def _same_file(a: str, b: Path) -> bool:
@@ -141,13 +153,18 @@ class _TextDoc:
 
     job: Job
     source: TextInput
-    sink: IO[bytes]  # standard output; open() replaces it with the output file, if any
+    # Standard output and its encoder, which all its documents share; open() replaces them
+    # with the output file's own, if any.
+    sink: IO[bytes]
+    encode: Callable[[str], bytes]
     failed: bool = False
     _files: contextlib.ExitStack = dataclasses.field(default_factory=contextlib.ExitStack)
 
     def open(self) -> None:
         """Start the output: standard output as it is, or a temporary file by the target."""
         self.sink = self._files.enter_context(self.job.open_output(self.sink))
+        if self.job.target is not None:
+            self.encode = output_encoder(self.source.encoding)
 
     def close(self) -> None:
         """Complete the output: the file takes the target's place."""
@@ -219,15 +236,19 @@ class Runner:
         """Each text input read in segments ahead of the results, which are written in order;
         a failed read is reported when the results before it are written."""
         opts = self.options
-        limit = self.cleaner.config.segment_chars
+        cfg = self.cleaner.config
         queue: collections.deque[_Piece] = collections.deque()
+        encode_stdout = output_encoder(opts.encoding)
 
         def segments() -> Iterator[Segment]:
             for job in jobs:
                 doc = _TextDoc(job, TextInput(job.source, opts.encoding,
-                                              allow_binary=opts.allow_binary), stdout)
+                                              allow_binary=opts.allow_binary),
+                               stdout, encode_stdout)
                 try:
-                    for index, segment in enumerate(split_segments(doc.source.chunks(), limit)):
+                    pieces = split_segments(doc.source.chunks(), cfg.segment_chars,
+                                            cfg.segment_lines)
+                    for index, segment in enumerate(pieces):
                         if doc.failed:
                             break
                         queue.append(_Piece(doc, index, segment.last))
@@ -269,7 +290,7 @@ class Runner:
                            doc.source.undecodable if last else 0, segment=piece.index)
             out = (format_explain(result, header=piece.index == 0) if self.options.explain
                    else result.text)
-            write_all(doc.sink, encode(out, self.options.encoding))
+            write_all(doc.sink, doc.encode(out))
             if last:
                 doc.close()
         except BaseException as e:
@@ -281,10 +302,12 @@ class Runner:
             self._jsonl_stream(job.source, sink)
 
     def _jsonl_stream(self, name: str, sink: IO[bytes]) -> None:
-        """Records in, records out, in order; bad records follow the ``on_error`` policy."""
+        """Records in, records out, in order; bad records follow the ``on_error`` policy.
+        With ``fail``, every record before the bad one is written before the error is."""
         opts = self.options
         field = opts.text_field
         queue: collections.deque[tuple[bytes, dict[str, Any] | None]] = collections.deque()
+        failure: list[InputError] = []
 
         def texts() -> Iterator[str]:
             for line_no, raw in enumerate(read_lines(name), 1):
@@ -292,10 +315,12 @@ class Runner:
                     continue
                 self.stats.records_in += 1
                 try:
-                    record = parse_record(raw, display_name(name), line_no, field)
+                    record = parse_record(raw, display_name(name), line_no, field,
+                                          added_field=opts.removed_field)
                 except InputError as e:
                     if opts.on_error == "fail":
-                        raise
+                        failure.append(e)
+                        return
                     action = "skipped" if opts.on_error == "skip" else "passed through"
                     self.report(f"warning: {e} (record {action})")
                     queue.append((raw, None))
@@ -316,10 +341,12 @@ class Runner:
         for result in self._progress(results, "doc"):
             flush_bad()
             record = queue.popleft()[1] or {}  # flush_bad left a good record in front
-            self.stats.add(result, len(encode(record[field])))
+            self.stats.add(result, utf8_size(record[field]))
             cleaned = {**record, field: result.text}
             if opts.removed_field:
                 cleaned[opts.removed_field] = [d.text for d in result.removed]
             write_all(sink, dump_record(cleaned))
             self.stats.records_out += 1
         flush_bad()
+        if failure:
+            raise failure[0]

@@ -21,6 +21,7 @@ cut, so they come out as if the document had been cleaned whole.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 from collections.abc import Iterable, Iterator
@@ -34,6 +35,11 @@ SEGMENT_CHARS = 8 * 1024 * 1024
 memory, so 8 Mi characters keep a cleaner process within a few hundred MiB. Articles and web
 pages are far shorter and never cut, and a segment this long (some 100,000 lines) still
 reads to the model as a very long document, as the whole one would."""
+
+SEGMENT_LINES = 1 << 16
+"""Default segment size in lines. Each line costs about 2 KB while its segment is cleaned
+(its decision, features and scores) whatever its length, so a segment of many short lines
+is cut by this bound before the character bound: 65,536 lines need some 150 MB."""
 
 _PEEK = 256  # characters a cut may look past its window, e.g. to see a blank line
 
@@ -52,9 +58,10 @@ class Segment:
     last: bool = True
 
 
-def split_segments(chunks: Iterable[str], limit: int = SEGMENT_CHARS) -> Iterator[Segment]:
+def split_segments(chunks: Iterable[str], limit: int = SEGMENT_CHARS,
+                   max_lines: int = SEGMENT_LINES) -> Iterator[Segment]:
     """Cut the document that ``chunks`` add up to into segments of at most about ``limit``
-    characters; a document of up to ``limit`` characters is one segment.
+    characters and at most ``max_lines`` lines; a document within both is one segment.
 
     Up to twice ``limit`` characters (plus a chunk, or one line longer than that) are held
     at once: the rest of the document stays that far ahead, so the last segment is known
@@ -62,7 +69,15 @@ def split_segments(chunks: Iterable[str], limit: int = SEGMENT_CHARS) -> Iterato
 
     >>> [s.text for s in split_segments(["One.\\nTwo.\\n\\nThree.\\nFour.\\n"], 14)]
     ['One.\\nTwo.', '\\nThree.\\nFour.\\n']
+    >>> [s.text for s in split_segments(["a\\nb\\nc\\nd\\ne"], max_lines=3)]
+    ['a\\nb\\nc', 'd\\ne']
     """
+    for segment in _split_chars(chunks, limit):
+        yield from _split_lines(segment, max_lines)
+
+
+def _split_chars(chunks: Iterable[str], limit: int) -> Iterator[Segment]:
+    """:func:`split_segments` by the character bound alone."""
     held, start, first = "", 0, True
     long_line: list[str] = []  # chunks of a line longer than the limit, until it ends
     for chunk in chunks:
@@ -86,6 +101,39 @@ def split_segments(chunks: Iterable[str], limit: int = SEGMENT_CHARS) -> Iterato
         yield Segment(held[start:cut[0]], first, False)
         first, start = False, cut[1]
     yield Segment(held[start:], first, True)
+
+
+def line_breaks(text: str) -> int:
+    """At least the number of line breaks in ``text`` (``\\r\\n`` counts twice), at the
+    speed of ``str.count``."""
+    return (text.count("\n") + text.count("\r") + text.count("\u2028")
+            + text.count("\u2029"))
+
+
+def _split_lines(segment: Segment, max_lines: int) -> Iterator[Segment]:
+    """``segment``, or when it has more than ``max_lines`` lines, its parts of about equal
+    numbers of lines, at most ``max_lines`` each, cut as :func:`_split_chars` cuts."""
+    text = segment.text
+    if line_breaks(text) < max_lines:
+        yield segment
+        return
+    breaks = [m.start() for m in LINE_BREAK.finditer(text)]
+    parts = -(-(len(breaks) + 1) // max_lines)
+    per = -(-(len(breaks) + 1) // parts)  # lines per part, the last one's possibly fewer
+    start, line = 0, 0  # where the part begins, in characters and in lines
+    while len(breaks) + 1 - line > per:
+        cut = _cut(text, start, breaks[line + per - 1] + 1)
+        if cut is None:
+            break
+        yield Segment(text[start:cut[0]], segment.first and start == 0, False)
+        line += _count_until(breaks, line, cut[1])
+        start = cut[1]
+    yield Segment(text[start:], segment.first and start == 0, segment.last)
+
+
+def _count_until(breaks: list[int], line: int, end: int) -> int:
+    """How many of ``breaks`` from index ``line`` on start before ``end``."""
+    return bisect.bisect_left(breaks, end, line) - line
 
 
 def _concat(parts: list[str]) -> str:

@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from cleaner.io import utf8_size
 from cleaner.types import CleanResult, Stage
 
 
@@ -38,7 +39,7 @@ class Stats:
         self.lines_in += result.line_count
         self.lines_out += result.text.count("\n")
         self.bytes_in += bytes_in
-        self.bytes_out += len(result.text.encode("utf-8", "surrogateescape"))
+        self.bytes_out += utf8_size(result.text)
         self.undecodable_bytes += undecodable
         for decision in result.removed:
             self.removed_by_category[decision.category or "other"] += 1

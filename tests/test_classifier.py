@@ -149,11 +149,16 @@ def test_feature_version_mismatch(tmp_path: Path) -> None:
         LineClassifier.load(path, trust=True)
 
 
-def test_missing_files(tmp_path: Path) -> None:
+def test_missing_model_file_is_named_before_its_manifest(tmp_path: Path) -> None:
     path = write_model(tmp_path)
     path.unlink()
-    with pytest.raises(ModelError, match="not found"):
+    C.manifest_path(path).unlink()
+    with pytest.raises(ModelError, match=f"{path.name}: model file not found"):
         LineClassifier.load(path, trust=True)
+
+
+def test_missing_manifest_beside_a_model_file(tmp_path: Path) -> None:
+    path = write_model(tmp_path)
     C.manifest_path(path).unlink()
     with pytest.raises(ModelError, match="manifest not found"):
         LineClassifier.load(path, trust=True)

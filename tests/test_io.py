@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cleaner.errors import InputError
-from cleaner.io import TextInput, atomic_output, encode
+from cleaner.io import TextInput, atomic_output, output_encoder
 
 
 def decode(data: bytes, name: str = "x.txt", encoding: str = "utf-8", *,
@@ -26,7 +26,7 @@ def test_invalid_utf8_is_carried_through_and_counted() -> None:
     raw = b"Caf\xe9 ist geschlossen.\nGr\xfc\xdfe\n"
     text, source = decode(raw)
     assert source.undecodable == 3
-    assert encode(text) == raw
+    assert output_encoder()(text) == raw
 
 
 @pytest.mark.parametrize("pieces", [1, 2, 3, 7, 40])
