@@ -15,6 +15,11 @@ by rules or model dropped) of the first grouping, for the corpus scorer::
 
 ``--at 0.85`` adds the per-track figures the same out-of-fold scores give at a fixed
 threshold: how much more a lower threshold removes, and at what cost in content.
+
+Figures are given twice: by the corrected labels that training uses (see
+:mod:`training.dataset`) and by the corpora's original labels. ``--scores-out`` writes each
+line's out-of-fold probability (first grouping; JSONL ``{"id", "scores"}``, one per input
+line, null for blank lines), which ``python -m training.audit --scores`` ranks labels by.
 """
 
 from __future__ import annotations
@@ -46,17 +51,27 @@ GROUPINGS: dict[str, Callable[[Doc], str]] = {"page": lambda d: d.page, "site": 
 def cleaned_text(doc: Doc, removed: np.ndarray) -> str:
     """The document's input lines without the ones removed (blank lines stay)."""
     drop = {doc.index[k] for k in np.flatnonzero(removed) if doc.index[k] >= 0}
-    return "\n".join(line for i, line in enumerate(doc.original) if i not in drop)
+    return "\n".join(line for i, line in enumerate(doc.text_lines) if i not in drop)
 
 
-def breakdown(corpus: Corpus, removed: list[np.ndarray]) -> dict[str, dict[str, Any]]:
+def breakdown(corpus: Corpus, removed: list[np.ndarray],
+              original: bool = False) -> dict[str, dict[str, Any]]:
     """Line metrics overall and per track, source/track and language."""
     keys: dict[str, list[int]] = {"ALL": list(range(len(corpus.docs)))}
     for i, d in enumerate(corpus.docs):
         for key in (f"track={d.track}", f"{d.source}/{d.track}", f"lang={d.lang}"):
             keys.setdefault(key, []).append(i)
     order = sorted(keys, key=lambda k: (k != "ALL", k.startswith("lang="), k))
-    return {k: line_metrics(corpus, removed, keys[k]) for k in order}
+    return {k: line_metrics(corpus, removed, keys[k], original) for k in order}
+
+
+def input_scores(doc: Doc, probs: np.ndarray) -> list[float | None]:
+    """A document's view-line probabilities per input line (None for blank lines)."""
+    out: list[float | None] = [None] * len(doc.text_lines)
+    for k, i in enumerate(doc.index):
+        if i >= 0 and not np.isnan(probs[k]):
+            out[i] = round(float(probs[k]), 4)
+    return out
 
 
 def _fmt(x: float | None) -> str:
@@ -83,19 +98,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--oof-out", type=Path,
                     help="write out-of-fold cleaned texts (first grouping) as JSONL here")
     ap.add_argument("--json", type=Path, help="write all figures as JSON here")
+    ap.add_argument("--scores-out", type=Path,
+                    help="write out-of-fold line scores (first grouping) as JSONL here")
     ap.add_argument("--at", type=float, action="append", default=[], metavar="THRESHOLD",
                     help="also report the out-of-fold figures per track at this fixed "
                          "threshold, to show the trade-off (repeatable)")
     args = ap.parse_args(argv)
     with threadpool_limits(1):
         return _evaluate(args.data, args.fixtures or None, args.group or ["page", "site"],
-                         args.oof_out, args.json, args.at)
+                         args.oof_out, args.json, args.at, args.scores_out,
+                         args.corrections or None)
 
 
 def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str],
               oof_out: Path | None, json_out: Path | None,
-              fixed: Sequence[float] = ()) -> int:
-    docs, digests = load_docs(data, fixtures)
+              fixed: Sequence[float] = (), scores_out: Path | None = None,
+              corrections: str | None = None) -> int:
+    docs, digests = load_docs(data, fixtures, corrections)
     if not docs:
         print("no documents", file=sys.stderr)
         return 2
@@ -107,7 +126,10 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
         removed, thresholds = held_out_decisions(corpus, probs, groups)
         rows = breakdown(corpus, removed)
         print_table(f"grouped by {name}: fold thresholds {thresholds}", rows)
-        report[name] = {"fold_thresholds": thresholds, "metrics": rows}
+        original = breakdown(corpus, removed, original=True)
+        print_table(f"grouped by {name}, original labels", original)
+        report[name] = {"fold_thresholds": thresholds, "metrics": rows,
+                        "metrics_original_labels": original}
         for threshold in fixed:
             tracks = {key: m for key, m in breakdown(corpus, decide(corpus, probs, threshold)
                                                      ).items() if key.startswith("track=")}
@@ -118,6 +140,10 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
                 for d, r in zip(docs, removed):
                     f.write(json.dumps({"id": d.id, "text": cleaned_text(d, r)},
                                        ensure_ascii=False) + "\n")
+        if k == 0 and scores_out is not None:
+            with open(scores_out, "w", encoding="utf-8") as f:
+                for d, p in zip(docs, probs):
+                    f.write(json.dumps({"id": d.id, "scores": input_scores(d, p)}) + "\n")
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0

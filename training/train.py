@@ -52,6 +52,8 @@ from cleaner.smoothing import (
     TAIL_STEPS,
     smooth_lines,
 )
+from training.corrections import FOLDER as CORRECTIONS
+from training.corrections import Overlay
 from training.dataset import (
     Doc,
     add_data_arguments,
@@ -296,16 +298,18 @@ def held_out_decisions(corpus: Corpus, probs: list[np.ndarray], groups: Sequence
     return removed, thresholds
 
 
-def line_metrics(corpus: Corpus, removed: list[np.ndarray], docs: Sequence[int]) -> dict[str, Any]:
-    """Boilerplate P/R/F1 and content retention over the labelled lines of ``docs``."""
-    return _metrics(corpus.docs, removed, docs)
+def line_metrics(corpus: Corpus, removed: list[np.ndarray], docs: Sequence[int],
+                 original: bool = False) -> dict[str, Any]:
+    """Boilerplate P/R/F1 and content retention over the labelled lines of ``docs``, by the
+    corrected labels or, with ``original``, by the corpus's own."""
+    return _metrics(corpus.docs, removed, docs, original)
 
 
 def _metrics(all_docs: Sequence[Doc], removed: Sequence[np.ndarray],
-             docs: Sequence[int]) -> dict[str, Any]:
+             docs: Sequence[int], original: bool = False) -> dict[str, Any]:
     tp = fp = fn = tn = 0
     for i in docs:
-        lab = all_docs[i].labels
+        lab = all_docs[i].original if original else all_docs[i].labels
         r = removed[i]
         tp += int(((lab == 1) & r).sum())
         fn += int(((lab == 1) & ~r).sum())
@@ -319,17 +323,22 @@ def _metrics(all_docs: Sequence[Doc], removed: Sequence[np.ndarray],
             "boilerplate_lines": tp + fn, "content_lines": tn + fp}
 
 
-def load_docs(data: Sequence[str], fixtures: str | None) -> tuple[list[Doc], dict[str, str]]:
-    """All training documents and the digests of the files they came from."""
+def load_docs(data: Sequence[str], fixtures: str | None,
+              corrections: str | Path | None = CORRECTIONS) -> tuple[list[Doc], dict[str, str]]:
+    """All training documents, with the corrections of the folder ``corrections`` (none
+    for ``None``) applied, and the digests of the files they came from."""
     rules = RuleSet.load()
+    overlay = Overlay.load(corrections) if corrections else None
     docs: list[Doc] = []
     files: list[Path] = []
     if fixtures:
         docs += load_fixtures(fixtures, rules)
         files += fixture_files(fixtures)
     for path in data:
-        docs += load_jsonl(path, rules)
+        docs += load_jsonl(path, rules, overlay)
         files.append(Path(path))
+    if corrections:
+        files += sorted(Path(corrections).glob("*.jsonl"))
     return docs, digest(files)
 
 
@@ -342,11 +351,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="folder to write line-v1.joblib and line-v1.json to")
     args = ap.parse_args(argv)
     with threadpool_limits(1):  # same numbers on any machine, and no thread thrashing
-        return _train(args.data, args.fixtures or None, Path(args.out))
+        return _train(args.data, args.fixtures or None, Path(args.out),
+                      args.corrections or None)
 
 
-def _train(data: Sequence[str], fixtures: str | None, out: Path) -> int:
-    docs, digests = load_docs(data, fixtures)
+def _train(data: Sequence[str], fixtures: str | None, out: Path,
+           corrections: str | None = None) -> int:
+    docs, digests = load_docs(data, fixtures, corrections)
     if not docs:
         print("no training documents", file=sys.stderr)
         return 2
