@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ _OPTIONAL = {"where", "langs", "examples", "counter_examples", "case_sensitive",
              "description"}
 _ID = regex.compile(r"[a-z0-9][a-z0-9_.-]*")
 _LIST_NAME = regex.compile(r"\\L<(\w+)>")
+_MATCHES_NOTHING = "(?:(?!))"
 # A line that may belong to a tag or category list: a few words, no sentence ending.
 _LIST_ITEM = regex.compile(r"[-*•·–]?\s*[^.!?。！？]{1,60}[^.!?。！？:]?", regex.V0)
 _LIST_ITEM_MAX_WORDS = 6
@@ -131,13 +134,18 @@ def _string_list(value: Any, what: str) -> tuple[str, ...]:
 
 
 def _merge_phrases(into: dict[str, list[str]], table: Any, where: str) -> None:
+    """Add a file's phrase lists to ``into``, in NFC like the lines they are matched
+    against: a phrase typed with a precomposed Devanagari nukta letter, or a Thai tone mark
+    before its vowel, would otherwise never match."""
     if not isinstance(table, dict):
         raise RuleError(f"{where}: phrases must be a table of name = [phrases]")
     for name, phrases in table.items():
         items = _string_list(phrases, f"{where}: phrase list {name!r}")
         if not all(p.strip() for p in items):
             raise RuleError(f"{where}: phrase list {name!r} holds an empty phrase")
-        into.setdefault(name, []).extend(items)
+        into.setdefault(name, []).extend(
+            p if unicodedata.is_normalized("NFC", p) else unicodedata.normalize("NFC", p)
+            for p in items)
 
 
 def load_phrases(langs: Iterable[str] | None = None) -> dict[str, list[str]]:
@@ -208,27 +216,30 @@ def read_rule_file(path: Path) -> tuple[list[Rule], dict[str, list[str]]]:
 
 def _lists_filled(rule: Rule, phrases: Mapping[str, list[str]],
                   known: Iterable[str]) -> bool:
-    """Whether every list the rule uses has phrases in the loaded languages.
+    """Whether the rule applies in the loaded languages: the list its pattern starts with
+    has phrases in them.
 
-    A list that some language defines but none of the loaded ones does makes the rule not
-    apply (its languages are not loaded); a list that no file defines is an error.
+    A rule whose first list none of them fills belongs to languages that are not loaded.
+    Any other list they leave empty matches nothing (see :func:`_with_phrases`): a language
+    without prepositions fills no ``social_prep``, and its share buttons must still go. A
+    list that no file defines is an error.
     """
-    names = set(_LIST_NAME.findall(rule.pattern))
-    unknown = sorted(n for n in names if not phrases.get(n) and n not in known)
+    names = _LIST_NAME.findall(rule.pattern)
+    unknown = sorted({n for n in names if not phrases.get(n) and n not in known})
     if unknown:
         raise RuleError(f"{rule.source}: rule {rule.id!r}: no phrase list named "
                         f"{', '.join(unknown)}")
-    return all(phrases.get(n) for n in names)
+    return not names or bool(phrases.get(names[0]))
 
 
 def _compile(rule: Rule, phrases: Mapping[str, list[str]]) -> Rule:
-    names = set(_LIST_NAME.findall(rule.pattern))
-    lists = {n: phrases[n] for n in names}
+    """The rule with its pattern compiled, or ready to compile (a shipped rule)."""
+    lists = {n: tuple(phrases.get(n, ())) for n in set(_LIST_NAME.findall(rule.pattern))}
     flags = regex.V0 | (0 if rule.case_sensitive else regex.IGNORECASE)
     if rule.timeout is None:  # a shipped rule: its tests compile it, so it can wait
         return dataclasses.replace(rule, compiled=_Deferred(rule.pattern, flags, lists))
     try:
-        compiled = regex.compile(rule.pattern, flags, **lists)
+        compiled = regex.compile(_with_phrases(rule.pattern, lists), flags)
     except (regex.error, TypeError, ValueError) as e:
         raise RuleError(f"{rule.source}: rule {rule.id!r}: bad pattern: {e}") from None
     if compiled.fullmatch(""):
@@ -236,21 +247,70 @@ def _compile(rule: Rule, phrases: Mapping[str, list[str]]) -> Rule:
     return dataclasses.replace(rule, compiled=compiled)
 
 
+def _with_phrases(pattern: str, lists: Mapping[str, tuple[str, ...]]) -> str:
+    """``pattern`` with each ``\\L<list>`` written out by :func:`_phrase_pattern`; a list
+    that no loaded language fills matches nothing (an empty named list would match the empty
+    string)."""
+    written: str = _LIST_NAME.sub(lambda m: _phrase_pattern(lists[m.group(1)]), pattern)
+    return written
+
+
+_escaped = lru_cache(maxsize=4096)(regex.escape)  # one character at a time, many times over
+
+
+@lru_cache(maxsize=256)
+def _phrase_pattern(phrases: tuple[str, ...]) -> str:
+    """A group matching exactly ``phrases``: their characters, escaped, in a trie of nested
+    alternatives.
+
+    ``regex`` tries the strings of a named list one after another, so every phrase that
+    starts like the line costs a comparison at each position tried, and a list grows with
+    every language; in a trie a character is compared once. What matches is the same.
+    """
+    if not phrases:
+        return _MATCHES_NOTHING
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a phrase ends here
+
+    def group(node: dict[str, Any]) -> str:
+        branches = []
+        for char, child in sorted(node.items()):
+            if not char:
+                continue
+            run = [char]  # a stretch without a fork is written out whole, not nested
+            while len(child) == 1 and "" not in child:
+                ((char, child),) = child.items()
+                run.append(char)
+            branches.append("".join(map(_escaped, run)) + group(child))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" not in node:
+            return body
+        return (body if len(branches) > 1 else "(?:" + body + ")") + "?"
+
+    return "(?:" + group(trie) + ")"
+
+
 class _Deferred:
     """A shipped rule's pattern, compiled when a line first reaches it.
 
-    Compiling every phrase list takes most of a second, longer than cleaning a typical file,
+    Compiling every phrase list takes about a second, longer than cleaning a typical file,
     and a short run (one file on the command line) only ever reaches a few rules.
     """
 
-    def __init__(self, pattern: str, flags: int, lists: dict[str, list[str]]) -> None:
+    def __init__(self, pattern: str, flags: int, lists: dict[str, tuple[str, ...]]) -> None:
         self._source = (pattern, flags, lists)
         self._pattern: Any = None
 
     def fullmatch(self, line: str, timeout: float | None = None) -> Any:
         if self._pattern is None:
             pattern, flags, lists = self._source
-            self._pattern = regex.compile(pattern, flags, **lists)
+            self._pattern = regex.compile(_with_phrases(pattern, lists), flags)
         return self._pattern.fullmatch(line, timeout=timeout)
 
 
@@ -381,18 +441,18 @@ class _Index:
         self.symbol_chars = frozenset(self.symbol)
         # Word-prefix keys in a trie of characters; a key's node holds its rules and those
         # of the shorter keys it starts with, so the deepest node a stem reaches has them all.
+        # In sorted order a key comes after the shorter keys that start it, whose nodes on
+        # its path are then complete.
         self.prefix: dict[str, Any] = {}
-        for key in sorted(by_kind["^"]):
-            node = self.prefix
+        for key, rules in sorted(by_kind["^"].items()):
+            node, above = self.prefix, _NONE
             for char in key:
-                node = node.setdefault(char, {})
-            node[""] = self._keyed_above(key, by_kind["^"])
-
-    @staticmethod
-    def _keyed_above(key: str, rules_of: Mapping[str, set[int]]) -> frozenset[int]:
-        """The rules of ``key`` and of every shorter key that starts it."""
-        return frozenset().union(*(rules_of.get(key[:end], _NONE)
-                                   for end in range(1, len(key) + 1)))
+                child = node.get(char)
+                if child is None:
+                    child = node[char] = {}
+                node = child
+                above = node.get("", above)
+            node[""] = above.union(rules)
 
     def _longest_prefix_key(self, stem: str) -> frozenset[int]:
         """The rules of every word-prefix key that starts ``stem``."""
@@ -483,10 +543,15 @@ class RuleSet:
         self.head_lines = head_lines
         self.tail_lines = tail_lines
         keys = list(anchors or [None] * len(self.rules))
-        # One index per zone, holding only the rules that apply there.
-        self._indexes = [_Index([(k, keys[k]) for k, rule in enumerate(self.rules)
-                                 if rule.where in zones])
-                         for zones in _ZONES]
+        # One index per zone, holding only the rules that apply there; zones with the same
+        # rules (no head rule, say) share one, as building an index takes a while.
+        indexes: dict[tuple[int, ...], _Index] = {}
+        self._indexes = []
+        for zones in _ZONES:
+            members = tuple(k for k, rule in enumerate(self.rules) if rule.where in zones)
+            if members not in indexes:
+                indexes[members] = _Index([(k, keys[k]) for k in members])
+            self._indexes.append(indexes[members])
         self._cache: list[dict[str, Rule | None]] = [{} for _ in _ZONES]
 
     @classmethod

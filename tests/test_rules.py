@@ -186,3 +186,48 @@ def test_languages_limit_the_phrase_lists() -> None:
     assert german.match(["Text.", "Anzeige"])[1] is not None
     assert german.match(["Text.", "Publicidad"])[1] is None
     assert RuleSet.load(langs=["es"]).match(["Text.", "Anzeige"]) == [None, None]
+
+
+def test_a_list_no_loaded_language_fills_matches_nothing(tmp_path: Path) -> None:
+    # Only French fills paywall_remaining. With English alone, a rule starting with it does
+    # not apply; a rule using it further on still does, and that list matches nothing there
+    # (an empty list would match the empty string).
+    path = _write(tmp_path, """
+[phrases]
+mine = ["Promo"]
+
+[[rule]]
+id = "mine.later"
+category = "promo"
+pattern = '\\L<mine>(?:\\s\\L<paywall_remaining>)?'
+
+[[rule]]
+id = "mine.first"
+category = "promo"
+pattern = '\\L<paywall_remaining>\\s\\L<mine>'
+""")
+    english = RuleSet.load([path], builtin=False, langs=["en"])
+    assert [rule.id for rule in english.rules] == ["mine.later"]
+    assert _ids(english, ["Promo", "Promo Il vous reste", "Promo "]) == ["mine.later", None, None]
+    french = RuleSet.load([path], builtin=False, langs=["fr"])
+    assert _ids(french, ["Promo Il vous reste", "Il vous reste Promo"]) == ["mine.later",
+                                                                            "mine.first"]
+
+
+def test_a_phrase_list_matches_exactly_its_phrases_however_long_or_alike(tmp_path: Path) -> None:
+    # The lists are written out as a character trie: phrases that start alike share a
+    # branch, one may end where another goes on, and a long one is not nested per character.
+    long = "Reproduction " + "of this page " * 300 + "is prohibited"
+    path = _write(tmp_path, f"""
+[phrases]
+mine = ["Read", "Read more", "Related", "Re: (1)", "{long}"]
+
+[[rule]]
+id = "mine.any"
+category = "related"
+pattern = '\\L<mine>'
+""")
+    rules = RuleSet.load([path], builtin=False)
+    lines = ["Read", "READ MORE", "related", "Re: (1)", long, "Re", "Read mor", "Re: 1",
+             long[:-1], "Relate"]
+    assert [bool(h) for h in rules.match(lines)] == [True] * 5 + [False] * 5
