@@ -18,9 +18,10 @@ from collections.abc import Iterator, Sequence
 
 from cleaner import __version__
 from cleaner.config import CleanerConfig
+from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.errors import CleanerError, InputError, UsageError
 from cleaner.io import STDIO, check_encoding
-from cleaner.pipeline import MAX_WORKERS_PER_CORE, Cleaner, worker_count
+from cleaner.pipeline import Cleaner
 from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
 from cleaner.segment import SEGMENT_CHARS, SEGMENT_LINES
 

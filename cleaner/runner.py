@@ -9,7 +9,6 @@ is back; an output file is renamed into place once its document is complete.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import functools
@@ -19,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar, cast
 
 from cleaner.errors import CleanerError, InputError
 from cleaner.io import (
@@ -176,6 +175,9 @@ class _TextDoc:
         self._files.__exit__(type(error), error, error.__traceback__)
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class _Piece:
     """A segment sent to be cleaned (index within its document), or a failed read."""
@@ -225,7 +227,7 @@ class Runner:
                 raise
             self._fail(f"{job.target}: cannot write: {e.strerror or e}")
 
-    def _progress(self, results: Iterator[CleanResult], unit: str) -> Iterator[CleanResult]:
+    def _progress(self, results: Iterator[T], unit: str) -> Iterator[T]:
         if not self.options.progress:
             return results
         from tqdm import tqdm
@@ -234,43 +236,38 @@ class Runner:
 
     def _texts(self, jobs: Sequence[Job], stdout: IO[bytes]) -> None:
         """Each text input read in segments ahead of the results, which are written in order;
-        a failed read is reported when the results before it are written."""
+        a failed read is reported in its place, when the results before it are written."""
         opts = self.options
         cfg = self.cleaner.config
-        queue: collections.deque[_Piece] = collections.deque()
         encode_stdout = output_encoder(opts.encoding)
 
-        def segments() -> Iterator[Segment]:
+        def pieces() -> Iterator[tuple[_Piece, Segment | None]]:
             for job in jobs:
                 doc = _TextDoc(job, TextInput(job.source, opts.encoding,
                                               allow_binary=opts.allow_binary),
                                stdout, encode_stdout)
                 try:
-                    pieces = split_segments(doc.source.chunks(), cfg.segment_chars,
-                                            cfg.segment_lines)
-                    for index, segment in enumerate(pieces):
+                    segments = split_segments(doc.source.chunks(), cfg.segment_chars,
+                                              cfg.segment_lines)
+                    for index, segment in enumerate(segments):
                         if doc.failed:
                             break
-                        queue.append(_Piece(doc, index, segment.last))
-                        yield segment
+                        yield _Piece(doc, index, segment.last), segment
                 except CleanerError as e:
-                    queue.append(_Piece(doc, -1, True, e))
+                    yield _Piece(doc, -1, True, e), None
 
-        def settle() -> None:
-            while queue and (error := queue[0].error) is not None:
-                self._fail(str(error))
-                queue.popleft().doc.fail(error)
-
-        results = self.cleaner.explain_segments(segments(), n_jobs=opts.n_jobs,
-                                                brief=not opts.explain)
+        results = self.cleaner.explain_tagged(pieces(), n_jobs=opts.n_jobs,
+                                              brief=not opts.explain)
         current: _TextDoc | None = None  # the document being written
         try:
-            for result in self._progress(results, "segment"):
-                settle()
-                piece = queue.popleft()
+            for piece, result in self._progress(results, "segment"):
                 current = piece.doc
+                if result is None:  # the input failed to read: only that comes back
+                    error = cast(CleanerError, piece.error)
+                    self._fail(str(error))
+                    current.fail(error)
+                    continue
                 self._guard(current.job, functools.partial(self._write, piece, result))
-            settle()
         except BaseException as e:
             if current is not None:
                 current.fail(e)
@@ -306,10 +303,10 @@ class Runner:
         With ``fail``, every record before the bad one is written before the error is."""
         opts = self.options
         field = opts.text_field
-        queue: collections.deque[tuple[bytes, dict[str, Any] | None]] = collections.deque()
         failure: list[InputError] = []
 
-        def texts() -> Iterator[str]:
+        def records() -> Iterator[tuple[tuple[bytes, dict[str, Any] | None], str | None]]:
+            """(raw line, record) with the text to clean; a bad record has neither."""
             for line_no, raw in enumerate(read_lines(name), 1):
                 if not raw.strip():
                     continue
@@ -323,30 +320,25 @@ class Runner:
                         return
                     action = "skipped" if opts.on_error == "skip" else "passed through"
                     self.report(f"warning: {e} (record {action})")
-                    queue.append((raw, None))
+                    yield (raw, None), None
                     continue
-                queue.append((raw, record))
-                yield record[field]
+                yield (raw, record), record[field]
 
-        def flush_bad() -> None:
-            while queue and queue[0][1] is None:
-                raw, _ = queue.popleft()
+        results = self.cleaner.explain_tagged(records(), n_jobs=opts.n_jobs,
+                                              brief=not opts.explain)
+        for (raw, record), result in self._progress(results, "doc"):
+            if record is None or result is None:
                 if opts.on_error == "keep":
                     write_all(sink, raw if raw.endswith(b"\n") else raw + b"\n")
                     self.stats.records_unchanged += 1
                 else:
                     self.stats.records_skipped += 1
-
-        results = self.cleaner.explain_many(texts(), n_jobs=opts.n_jobs, brief=not opts.explain)
-        for result in self._progress(results, "doc"):
-            flush_bad()
-            record = queue.popleft()[1] or {}  # flush_bad left a good record in front
+                continue
             self.stats.add(result, utf8_size(record[field]))
             cleaned = {**record, field: result.text}
             if opts.removed_field:
                 cleaned[opts.removed_field] = [d.text for d in result.removed]
             write_all(sink, dump_record(cleaned))
             self.stats.records_out += 1
-        flush_bad()
         if failure:
             raise failure[0]

@@ -27,7 +27,7 @@ import pytest
 
 from cleaner import Cleaner
 from cleaner.io import is_special_target
-from cleaner.pipeline import MAX_WORKERS_PER_CORE, worker_count
+from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.segment import split_segments
 
 DOC = "Die Regierung reagierte am Dienstag auf die Vorwürfe.\n\nAnzeige\nArchiviert unter:\n"
@@ -154,7 +154,7 @@ def test_no_more_workers_than_batches(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(joblib, "Parallel", recording)
-    monkeypatch.setattr("cleaner.pipeline.worker_count", lambda n_jobs: 16)
+    monkeypatch.setattr("cleaner.engine.worker_count", lambda n_jobs: 16)
     texts = [f"Satz {i}.\nAnzeige\n" for i in range(30)]
     cleaned = list(Cleaner(use_model=False).clean_many(iter(texts), n_jobs=16, batch_size=10))
     assert cleaned == [f"Satz {i}.\n" for i in range(30)]
