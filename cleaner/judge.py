@@ -130,8 +130,8 @@ class Judge:
     @classmethod
     def load(cls, config: CleanerConfig, model: LineModel | None = None) -> Judge:
         """The rules ``config`` names and ``model``, or the model ``config`` names."""
-        rules = RuleSet.load(config.rules, builtin=config.builtin_rules, langs=config.langs,
-                             head_lines=config.head_lines, tail_lines=config.tail_lines)
+        rules = _rule_set(config.rules, config.builtin_rules, config.langs, config.head_lines,
+                          config.tail_lines)
         if model is None and config.use_model:
             from cleaner.classifier import LineClassifier
 
@@ -257,6 +257,15 @@ class Judge:
             decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
                                       v.category, score))
         return tuple(decisions)
+
+
+@lru_cache(maxsize=8)
+def _rule_set(files: tuple[str, ...], builtin: bool, langs: tuple[str, ...] | None,
+              head_lines: int, tail_lines: int) -> RuleSet:
+    """The rules of a configuration, compiled once per process: judges that differ only in
+    their model or threshold (as training's held-out runs do) share them."""
+    return RuleSet.load(files, builtin=builtin, langs=langs, head_lines=head_lines,
+                        tail_lines=tail_lines)
 
 
 @lru_cache(maxsize=8)
