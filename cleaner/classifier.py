@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from cleaner import features
+from cleaner.config import SmoothingConfig
 from cleaner.errors import ModelError
 
 DEFAULT_MODEL = "line-v1.joblib"
@@ -68,10 +69,8 @@ class LineClassifier:
         self.manifest = manifest
         self.threshold: float = float(manifest["threshold"])
         self.name: str = str(manifest["model_version"])
-        # Keyword arguments for cleaner.smoothing.smooth chosen with this model's threshold.
-        self.smoothing: dict[str, Any] = {
-            k: v for k, v in (manifest.get("smoothing") or {}).items()
-            if k in ("switch_cost", "min_remove", "tail_min_lines", "tail_steps", "tail_above")}
+        # Smoothing tuned together with this model's threshold.
+        self.smoothing = SmoothingConfig.from_mapping(manifest.get("smoothing"))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *,

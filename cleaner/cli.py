@@ -17,13 +17,12 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from cleaner import __version__
-from cleaner.config import CleanerConfig
+from cleaner.config import SEGMENT_CHARS, SEGMENT_LINES, CleanerConfig
 from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.errors import CleanerError, InputError, UsageError
 from cleaner.io import STDIO, check_encoding
 from cleaner.pipeline import Cleaner
 from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
-from cleaner.segment import SEGMENT_CHARS, SEGMENT_LINES
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2  # argparse exits with 2 on usage errors too
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM

@@ -22,7 +22,6 @@ from cleaner.segment import Segment, line_breaks
 
 T = TypeVar("T")
 
-BATCH_SIZE = 256
 BATCHES_PER_WORKER = 4  # for a known number of documents, the least batches each worker gets
 MAX_WORKERS_PER_CORE = 2  # more workers only wait for a core, each holding rules and model
 

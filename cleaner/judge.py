@@ -20,12 +20,12 @@ import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from cleaner.assemble import LEADING, TRAILING, assemble
-from cleaner.config import CleanerConfig
+from cleaner.config import CleanerConfig, SmoothingConfig
 from cleaner.normalize import normalize_text, split_lines
 from cleaner.rules import RuleHit, RuleSet
 from cleaner.segment import Segment
@@ -41,7 +41,7 @@ class LineModel(Protocol):
     """What the passes need of a line model."""
 
     threshold: float  # P(boilerplate) above which a line goes, unless configured
-    smoothing: dict[str, Any]  # keyword arguments of cleaner.smoothing.smooth_lines
+    smoothing: SmoothingConfig  # tuned together with the threshold
 
     def predict(self, docs: Sequence[tuple[Sequence[str], Sequence[str | None]]],
                 memo: LineMemo | None = None) -> list[np.ndarray]:
@@ -223,10 +223,10 @@ class Judge:
             return none, none, none
         from cleaner.smoothing import smooth_lines
 
-        options = self.model.smoothing
+        options = self.config.smoothing or self.model.smoothing
         if not tail:
-            options = {**options, "tail_steps": 0}
-        return smooth_lines(lines, probs, self.threshold, **options)
+            options = dataclasses.replace(options, tail_steps=0)
+        return smooth_lines(lines, probs, self.threshold, options)
 
     def _kept_verdict(self, override: int) -> _Verdict:
         if override == _TABLE_ROW:

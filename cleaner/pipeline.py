@@ -17,8 +17,7 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from cleaner import engine
-from cleaner.config import CleanerConfig
-from cleaner.engine import BATCH_SIZE
+from cleaner.config import BATCH_SIZE, CleanerConfig
 from cleaner.judge import Judge, LineModel
 from cleaner.rules import RuleSet
 from cleaner.segment import Joiner, Segment, split_segments

@@ -25,6 +25,7 @@ from typing import Any
 
 import regex
 
+from cleaner.config import HEAD_LINES, TAIL_LINES
 from cleaner.errors import RuleError, UsageError
 
 if sys.version_info >= (3, 11):
@@ -477,7 +478,8 @@ class RuleSet:
     whose pattern matches a line decides it.
     """
 
-    def __init__(self, rules: Sequence[Rule], *, head_lines: int = 5, tail_lines: int = 15,
+    def __init__(self, rules: Sequence[Rule], *, head_lines: int = HEAD_LINES,
+                 tail_lines: int = TAIL_LINES,
                  anchors: Sequence[frozenset[str] | None] | None = None):
         self.rules = tuple(rules)
         self.head_lines = head_lines
@@ -492,8 +494,8 @@ class RuleSet:
     @classmethod
     def load(cls, extra_files: Sequence[str | Path] = (), *, builtin: bool = True,
              user_timeout: float = USER_RULE_TIMEOUT,
-             langs: Sequence[str] | None = None, head_lines: int = 5,
-             tail_lines: int = 15) -> RuleSet:
+             langs: Sequence[str] | None = None, head_lines: int = HEAD_LINES,
+             tail_lines: int = TAIL_LINES) -> RuleSet:
         """Compile the shipped rules (unless ``builtin`` is false) plus ``extra_files``,
         whose rules may take at most ``user_timeout`` seconds on one line."""
         shipped = builtin_rule_files() if builtin else []

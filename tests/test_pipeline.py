@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from cleaner import Cleaner, CleanerConfig, Stage, clean, engine
+from cleaner.config import SmoothingConfig
 
 ARTICLE = (
     "\n"
@@ -159,7 +160,7 @@ class _Suspicious:
     """A stand-in line model that calls every line longer than 40 characters junk."""
 
     threshold = 0.5
-    smoothing: dict[str, Any] = {}
+    smoothing = SmoothingConfig()
 
     def predict(self, docs: Any, memo: Any = None) -> list[Any]:
         import numpy as np
@@ -184,3 +185,29 @@ def test_tagged_documents_come_back_with_their_tags_and_none_in_its_place(
     assert out[1][1] is None
     assert [r.text for _, r in out if r is not None] == [rules_only.clean(ARTICLE),
                                                          "Nur ein Satz.\n"]
+
+
+class _ByText:
+    """A stand-in line model with a fixed P(boilerplate) per line text."""
+
+    threshold = 0.5
+    smoothing = SmoothingConfig()
+
+    def __init__(self, probs: dict[str, float]) -> None:
+        self.probs = probs
+
+    def predict(self, docs: Any, memo: Any = None) -> list[Any]:
+        import numpy as np
+
+        return [np.array([np.nan if cat or not line else self.probs[line]
+                          for line, cat in zip(lines, cats)]) for lines, cats in docs]
+
+
+def test_configured_smoothing_replaces_the_model_own() -> None:
+    promo = ["Jetzt das Webinar buchen und sparen!", "Nur 49 Euro für alle drei Termine.",
+             "Hier geht es zur Anmeldung."]
+    text = "\n".join([promo[0], "Kurz.", *promo[1:]]) + "\n"
+    model = _ByText({**dict.fromkeys(promo, 0.99), "Kurz.": 0.3})
+    assert Cleaner(model=model).clean(text) == ""  # the short line goes with its block
+    strict = Cleaner(model=model, smoothing=SmoothingConfig(min_remove=0.5))
+    assert strict.clean(text) == "Kurz.\n"

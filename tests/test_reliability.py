@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from cleaner import Cleaner
-from cleaner.io import is_special_target
 from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
+from cleaner.io import is_special_target
 from cleaner.segment import split_segments
 
 DOC = "Die Regierung reagierte am Dienstag auf die Vorwürfe.\n\nAnzeige\nArchiviert unter:\n"

@@ -13,6 +13,7 @@ give the metrics recorded in the manifest; then the model is fitted on all data.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import sys
@@ -44,8 +45,8 @@ from cleaner.classifier import (
     net_logit,
     stage3_values,
 )
+from cleaner.config import SmoothingConfig
 from cleaner.rules import RuleSet
-from cleaner.smoothing import MIN_REMOVE, SWITCH_COST, TAIL_ABOVE, TAIL_MIN_LINES, TAIL_STEPS
 from training.corrections import FOLDER as CORRECTIONS
 from training.corrections import Overlay
 from training.dataset import (
@@ -79,9 +80,7 @@ STAGE2_PARAMS: dict[str, Any] = {
     "random_state": SEED,
 }
 STAGE3_PARAMS: dict[str, Any] = {"C": 1.0, "max_iter": 1000}
-SMOOTHING: dict[str, Any] = {"switch_cost": SWITCH_COST, "min_remove": MIN_REMOVE,
-                             "tail_min_lines": TAIL_MIN_LINES, "tail_steps": TAIL_STEPS,
-                             "tail_above": TAIL_ABOVE}
+SMOOTHING: dict[str, Any] = dataclasses.asdict(SmoothingConfig())  # the manifest records it
 
 
 @dataclass
