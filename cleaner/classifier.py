@@ -21,7 +21,6 @@ the feature version.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Sequence
@@ -34,6 +33,7 @@ import numpy as np
 from cleaner import features
 from cleaner.config import SmoothingConfig
 from cleaner.errors import ModelError
+from cleaner.io import file_sha256
 
 DEFAULT_MODEL = "line-v1.joblib"
 MODEL_FORMAT = 1  # layout of the arrays below; bump when it changes
@@ -50,15 +50,6 @@ def bundled_model_path() -> Path:
 def manifest_path(model_path: str | os.PathLike[str]) -> Path:
     """The manifest of a model file: same folder and stem, ``.json``."""
     return Path(model_path).with_suffix(".json")
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class LineClassifier:
@@ -133,7 +124,7 @@ class LineMemo:
     def __init__(self) -> None:
         self._row: dict[str, int] = {}
         self._score = np.zeros(0)
-        self._shape = np.zeros((0, len(features.SHAPE_NAMES)))
+        self._shape = np.zeros((0, len(features.SHAPE)))
 
     def features(self, params: dict[str, Any], lines: Sequence[str],
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -155,8 +146,8 @@ STAGE3_EXTRA = ("log_len", "ends_stop", "starts_bullet", "log_repeats", "doc_pro
 
 def stage3_values(batch: features.Batch, context: np.ndarray, score2: np.ndarray) -> np.ndarray:
     """Stage 3's inputs: stage 2's logits around the line plus a few line features."""
-    extra = [features.CONTEXT_NAMES.index(c) for c in STAGE3_EXTRA]
-    return np.hstack([features.neighbour_matrix(batch, score2), context[:, extra]])
+    extra = context[:, features.CONTEXT.indices(STAGE3_EXTRA)]
+    return np.hstack([features.neighbour_matrix(batch, score2), extra])
 
 
 def net_logit(net: dict[str, Any], values: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import contextlib
 import errno
 import functools
 import gzip
+import hashlib
 import io
 import json
 import lzma
@@ -111,6 +112,24 @@ def read_lines(name: str) -> Iterator[bytes]:
     """The lines of input ``name`` (see :func:`_reading`)."""
     with _reading(name) as f:
         yield from f
+
+
+def read_jsonl(name: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """The records of a JSON Lines input, compressed or not (blank lines skipped); for
+    trusted files such as corpora, where a malformed line may simply raise. The command
+    line checks each record instead (:func:`parse_record`)."""
+    for line in read_lines(os.fspath(name)):
+        if line.strip():
+            yield json.loads(line)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 class TextInput:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,9 @@ import pytest
 from cleaner import Cleaner
 
 ROOT = Path(__file__).resolve().parent.parent
+# The training tools are tested in place (they are not installed); appended, so that `cleaner`
+# itself still comes from the installed package.
+sys.path.append(str(ROOT))
 FIXTURES = ROOT / "fixtures"
 SEEDS = FIXTURES / "seeds"
 

@@ -21,17 +21,15 @@ one of the record's ``without`` snippets.
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 
+from cleaner.io import file_sha256, read_jsonl
 from cleaner.labels import read_labelled
 from cleaner.normalize import normalize_text
 from cleaner.rules import RuleSet
@@ -144,17 +142,6 @@ def make_doc(rules: RuleSet, *, id: str, text: str, labels: Sequence[int | None]
                original=_view_labels(labels, index), reviewed=frozenset(reviewed))
 
 
-def read_jsonl(path: str | Path) -> Iterator[dict[str, object]]:
-    """Records of a JSONL file, gzip-compressed or not."""
-    with open(path, "rb") as f:
-        gz = f.read(2) == b"\x1f\x8b"
-    with (gzip.open(path, "rt", encoding="utf-8") if gz
-          else open(path, encoding="utf-8")) as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
-
-
 def load_jsonl(path: str | Path, rules: RuleSet, overlay: Overlay | None = None) -> list[Doc]:
     """Documents of a labelled JSONL corpus, with the corrections of ``overlay`` (none by
     default) applied."""
@@ -191,10 +178,7 @@ def load_fixtures(folder: str | Path, rules: RuleSet) -> list[Doc]:
 
 def digest(paths: Iterable[str | Path]) -> dict[str, str]:
     """SHA-256 of each training file, for the manifest."""
-    out = {}
-    for p in paths:
-        out[str(p)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    return out
+    return {str(p): file_sha256(p) for p in paths}
 
 
 def fixture_files(folder: str | Path) -> list[Path]:

@@ -40,12 +40,12 @@ from cleaner import features
 from cleaner.classifier import (
     DEFAULT_MODEL,
     MODEL_FORMAT,
-    file_sha256,
     manifest_path,
     net_logit,
     stage3_values,
 )
 from cleaner.config import SmoothingConfig
+from cleaner.io import file_sha256
 from cleaner.rules import RuleSet
 from training.corrections import FOLDER as CORRECTIONS
 from training.corrections import Overlay
