@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from cleaner.assemble import LEADING, TRAILING, assemble
+from cleaner.assemble import LEADING, TRAILING, assemble, blank_counts, paragraph_view
 from cleaner.config import CleanerConfig, SmoothingConfig
 from cleaner.normalize import normalize_text, split_lines
 from cleaner.rules import RuleHit, RuleSet
@@ -86,12 +86,7 @@ class _Doc:
         """The kept lines as the output will hold them: one blank line where the input had
         any blank lines between two kept lines; ``-1`` marks those separators in the index
         of line numbers."""
-        alive = np.asarray(self.alive, dtype=np.int64)
-        blanks = self.blanks_before[alive]
-        separated = np.zeros(len(alive), dtype=np.int64)
-        separated[1:] = blanks[1:] > blanks[:-1]
-        index = np.full(len(alive) + int(separated.sum()), -1, dtype=np.int64)
-        index[np.arange(len(alive)) + np.cumsum(separated)] = alive
+        index = paragraph_view(np.asarray(self.alive, dtype=np.int64), self.blanks_before)
         text = self.lines
         return [text[i] if i >= 0 else "" for i in index.tolist()], index
 
@@ -149,10 +144,9 @@ class Judge:
         cfg = self.config
         lines = normalize_text(segment.text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
                                spaces=cfg.normalize_spaces)
-        blank = np.fromiter(map(operator.not_, map(str.strip, lines)), dtype=bool,
-                            count=len(lines))
-        return _Doc(split_lines(segment.text), lines, np.flatnonzero(~blank).tolist(),
-                    np.cumsum(blank) - blank, segment.first, segment.last)
+        alive, blanks_before = blank_counts(lines)
+        return _Doc(split_lines(segment.text), lines, alive.tolist(), blanks_before,
+                    segment.first, segment.last)
 
     def _run_passes(self, docs: Sequence[_Doc]) -> None:
         pending = [d for d in docs if d.alive]

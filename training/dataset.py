@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from cleaner.assemble import blank_counts, paragraph_view
 from cleaner.io import file_sha256, read_jsonl
 from cleaner.labels import read_labelled
 from cleaner.normalize import normalize_text
@@ -97,14 +98,10 @@ def site_of(source: str, page: str, url: str | None = None) -> str:
 
 
 def view(lines: Sequence[str]) -> list[int]:
-    """Input line index of each view line (-1: one blank line standing for a blank run)."""
-    alive = [i for i, line in enumerate(lines) if line.strip()]
-    out: list[int] = []
-    for prev, i in zip([None, *alive], alive):
-        if prev is not None and i > prev + 1:
-            out.append(-1)
-        out.append(i)
-    return out
+    """Input line index of each view line (-1: one blank line standing for a blank run),
+    as the pipeline shows a document to the model."""
+    index: list[int] = paragraph_view(*blank_counts(lines)).tolist()
+    return index
 
 
 def _holds_snippet(line: str, snippets: Sequence[str]) -> bool:
