@@ -32,7 +32,7 @@ from pathlib import Path
 from cleaner import Cleaner
 from cleaner.io import read_jsonl
 from cleaner.types import Stage
-from training.corrections import (
+from training.overlay import (
     FOLDER,
     LABEL_OF_TAG,
     TAG_OF_LABEL,

@@ -12,7 +12,7 @@ features it never sees at inference.
 
 Labels come in two versions. ``original`` is what the corpus says. ``labels`` is what
 training and the corrected evaluation use: the corpus labels with the reviewed corrections
-of :mod:`training.corrections` applied, and, in the tracks of :data:`DISTRUSTED` (whose
+of :mod:`training.overlay` applied, and, in the tracks of :data:`DISTRUSTED` (whose
 boilerplate labels were measured to be wrong a third of the time), every boilerplate label
 that no one reviewed made unknown, unless a rule of ours fires on the line or the line is
 one of the record's ``without`` snippets.
@@ -34,8 +34,8 @@ from cleaner.io import file_sha256, read_jsonl
 from cleaner.labels import read_labelled
 from cleaner.normalize import normalize_text
 from cleaner.rules import RuleSet
-from training.corrections import FOLDER as CORRECTIONS
-from training.corrections import Overlay
+from training.overlay import FOLDER as CORRECTIONS
+from training.overlay import Overlay
 
 # (source, track) whose unreviewed boilerplate labels are not to be believed: in a sample
 # read against the policy, 40 % (wcxb) and 32 % (fundus) of them were real content.

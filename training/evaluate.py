@@ -36,8 +36,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from training.dataset import Doc, add_data_arguments
-from training.heldout import fit_held_out
-from training.train import RETENTION_TARGET, SMOOTHING, Corpus, fit, line_metrics, load_docs
+from training.heldout import fit_held_out, line_metrics
+from training.train import RETENTION_TARGET, SMOOTHING, Corpus, fit, load_docs
 
 GROUPINGS: dict[str, Callable[[Doc], str]] = {"page": lambda d: d.page, "site": lambda d: d.site}
 

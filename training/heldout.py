@@ -73,8 +73,6 @@ class HeldOut:
         """The lowest of :data:`THRESHOLDS` at which the held-out runs keep ``target`` of the
         labelled content lines of ``docs``, so as much boilerplate goes as that allows.
         Retention grows with the threshold, so a bisection finds it."""
-        from training.train import line_metrics
-
         lo, hi = 0, len(THRESHOLDS) - 1
         while lo < hi:
             mid = (lo + hi) // 2
@@ -99,6 +97,26 @@ class HeldOut:
             for i in test.tolist():
                 removed[i] = run.removed[i]
         return removed, thresholds
+
+
+def line_metrics(all_docs: Sequence[Doc], removed: Sequence[np.ndarray], docs: Sequence[int],
+                 original: bool = False) -> dict[str, Any]:
+    """Boilerplate P/R/F1 and content retention over the labelled lines of ``docs`` (indices
+    into ``all_docs``), by the corrected labels or, with ``original``, by the corpus's own."""
+    tp = fp = fn = tn = 0
+    for i in docs:
+        lab = all_docs[i].original if original else all_docs[i].labels
+        r = removed[i]
+        tp += int(((lab == 1) & r).sum())
+        fn += int(((lab == 1) & ~r).sum())
+        fp += int(((lab == 0) & r).sum())
+        tn += int(((lab == 0) & ~r).sum())
+    p = tp / (tp + fp) if tp + fp else None
+    rec = tp / (tp + fn) if tp + fn else None
+    f1 = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None
+    kept = tn / (tn + fp) if tn + fp else None
+    return {"bp_precision": p, "bp_recall": rec, "bp_f1": f1, "content_kept": kept,
+            "boilerplate_lines": tp + fn, "content_lines": tn + fp}
 
 
 def fit_held_out(docs: Sequence[Doc], groups: Sequence[str], fit: Any,

@@ -28,8 +28,8 @@ import numpy as np
 
 from cleaner.io import read_jsonl
 from cleaner.rules import RuleSet
-from training.corrections import FOLDER, TAG_OF_LABEL, Overlay
 from training.dataset import Doc, load_jsonl
+from training.overlay import FOLDER, TAG_OF_LABEL, Overlay
 
 
 def input_labels(doc: Doc, count: int) -> list[int | None]:

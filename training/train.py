@@ -47,8 +47,6 @@ from cleaner.classifier import (
 from cleaner.config import SmoothingConfig
 from cleaner.io import file_sha256
 from cleaner.rules import RuleSet
-from training.corrections import FOLDER as CORRECTIONS
-from training.corrections import Overlay
 from training.dataset import (
     Doc,
     add_data_arguments,
@@ -58,7 +56,9 @@ from training.dataset import (
     load_jsonl,
 )
 from training.heldout import FOLDS as HELD_OUT_FOLDS
-from training.heldout import fit_held_out
+from training.heldout import fit_held_out, line_metrics
+from training.overlay import FOLDER as CORRECTIONS
+from training.overlay import Overlay
 
 MODEL_VERSION = "line-v1"
 SEED = 0
@@ -211,26 +211,6 @@ def _page_folds(corpus: Corpus, doc_ids: np.ndarray) -> list[tuple[np.ndarray, n
     pages = np.array([corpus.docs[d].page for d in doc_ids])
     return [(doc_ids[a], doc_ids[b])
             for a, b in GroupKFold(n_splits=FOLDS).split(doc_ids, groups=pages)]
-
-
-def line_metrics(all_docs: Sequence[Doc], removed: Sequence[np.ndarray], docs: Sequence[int],
-                 original: bool = False) -> dict[str, Any]:
-    """Boilerplate P/R/F1 and content retention over the labelled lines of ``docs`` (indices
-    into ``all_docs``), by the corrected labels or, with ``original``, by the corpus's own."""
-    tp = fp = fn = tn = 0
-    for i in docs:
-        lab = all_docs[i].original if original else all_docs[i].labels
-        r = removed[i]
-        tp += int(((lab == 1) & r).sum())
-        fn += int(((lab == 1) & ~r).sum())
-        fp += int(((lab == 0) & r).sum())
-        tn += int(((lab == 0) & ~r).sum())
-    p = tp / (tp + fp) if tp + fp else None
-    rec = tp / (tp + fn) if tp + fn else None
-    f1 = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None
-    kept = tn / (tn + fp) if tn + fp else None
-    return {"bp_precision": p, "bp_recall": rec, "bp_f1": f1, "content_kept": kept,
-            "boilerplate_lines": tp + fn, "content_lines": tn + fp}
 
 
 def load_docs(data: Sequence[str], fixtures: str | None,
