@@ -101,9 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="load only these languages' phrase lists (default: all)")
     rules.add_argument("--no-model", action="store_true",
                        help="rules and whitespace only, no line classifier")
-    rules.add_argument("--model", metavar="PATH", help="a model file of your own")
+    rules.add_argument("--model", metavar="PATH",
+                       help="a model file of your own (.npz, with its .json manifest beside it)")
     rules.add_argument("--trust-model", action="store_true",
-                       help="allow loading --model (model files can run code when loaded)")
+                       help="deprecated, does nothing: loading a model runs no code")
     rules.add_argument("--threshold", type=float, metavar="P",
                        help="remove lines whose boilerplate probability is above P "
                             "(default: the model's own)")
@@ -115,7 +116,7 @@ def config_from_args(args: argparse.Namespace) -> CleanerConfig:
     langs = tuple(c.strip() for c in args.lang.split(",") if c.strip()) if args.lang else None
     return CleanerConfig(
         rules=tuple(args.rules), builtin_rules=not args.no_builtin_rules, langs=langs,
-        use_model=not args.no_model, model_path=args.model, trust_model=args.trust_model,
+        use_model=not args.no_model, model_path=args.model,
         threshold=args.threshold, segment_chars=args.segment_chars,
         segment_lines=args.segment_lines)
 
@@ -224,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.trust_model:
+        _report("warning: --trust-model is deprecated and does nothing: loading a model runs "
+                "no code")
     try:
         jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, _report)
         if sys.stdout is None and any(job.target is None for job in jobs):

@@ -4,6 +4,7 @@ their defaults from here and keep no copy of their own."""
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -86,8 +87,10 @@ class CleanerConfig:
     Model:
 
     - ``use_model`` (True): score lines the rules left with the trained line classifier.
-    - ``model_path`` (None): a model file of your own instead of the bundled one; loading a
-      model runs pickle code, so it needs ``trust_model=True``.
+    - ``model_path`` (None): a model file of your own (``.npz`` with its ``.json``
+      manifest, as ``python -m training.train`` writes them) instead of the bundled one.
+    - ``trust_model``: deprecated, does nothing (model files are plain arrays; loading one
+      runs no code); it warns, and goes in a later release.
     - ``threshold`` (None): boilerplate probability above which a line is removed; ``None``
       takes the threshold stored with the model, chosen to keep 99% of content lines on
       pages the model never saw. Raise it to remove less, lower it to remove more.
@@ -125,6 +128,9 @@ class CleanerConfig:
             object.__setattr__(self, "rules", _as_tuple(self.rules, "rules"))
         if self.langs is not None and not isinstance(self.langs, tuple):
             object.__setattr__(self, "langs", _as_tuple(self.langs, "langs"))
+        if self.trust_model:
+            warnings.warn("trust_model is deprecated and does nothing: loading a model runs "
+                          "no code", DeprecationWarning, stacklevel=3)
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, not {self.threshold}")
         if self.head_lines < 0 or self.tail_lines < 0:

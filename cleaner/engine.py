@@ -90,11 +90,14 @@ def run(judge: Judge, model: LineModel | None, items: Iterable[tuple[T, Segment 
         for batch in itertools.chain(head, batches):
             yield from _tagged(batch, work(judge, _segments(batch)))
         return
-    from joblib import Parallel, delayed
+    from joblib import Parallel, delayed, parallel_config
 
     # No more workers than batches: each one starts a process that loads rules and model.
-    parallel = Parallel(n_jobs=min(workers, len(head)), return_as="generator",
-                        pre_dispatch="2*n_jobs")
+    # Numeric libraries get one thread in each: the workers already use every core, and
+    # oversubscribed BLAS threads made the model several times slower.
+    with parallel_config(backend="loky", inner_max_num_threads=1):
+        parallel = Parallel(n_jobs=min(workers, len(head)), return_as="generator",
+                            pre_dispatch="2*n_jobs")
     sent: collections.deque[list[tuple[T, Segment | None]]] = collections.deque()
 
     def tasks() -> Iterator[object]:
@@ -128,16 +131,9 @@ def _tagged(batch: list[tuple[T, Segment | None]],
 
 def _in_worker(config: CleanerConfig, model: LineModel | None, work: Work,
                segments: list[Segment]) -> list[Part]:
-    """Clean one batch in a worker process, reusing that process's judge.
-
-    Numeric libraries get one thread each: the workers already use every core, and
-    oversubscribed BLAS threads made the model several times slower.
-    """
-    from threadpoolctl import threadpool_limits
-
+    """Clean one batch in a worker process, reusing that process's judge."""
     judge = cached_judge(config) if model is None else Judge.load(config, model)
-    with threadpool_limits(limits=1):
-        return work(judge, segments)
+    return work(judge, segments)
 
 
 def results(judge: Judge, segments: list[Segment]) -> list[Part]:

@@ -130,7 +130,7 @@ class Judge:
         if model is None and config.use_model:
             from cleaner.classifier import LineClassifier
 
-            model = LineClassifier.load(config.model_path, trust=config.trust_model)
+            model = LineClassifier.load(config.model_path)
         return cls(config, rules, model)
 
     def clean(self, segments: Sequence[Segment], decisions: bool = True) -> list[Part]:

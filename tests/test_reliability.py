@@ -379,8 +379,14 @@ def test_on_error_fail_writes_every_record_before_the_bad_one(jobs: str) -> None
 # 16. A missing model file is named -----------------------------------------------------------
 
 def test_missing_model_file_names_the_model_not_its_manifest(tmp_path: Path) -> None:
-    model = tmp_path / "mine.joblib"
-    proc = run("--model", str(model), "--trust-model", stdin=DOC, model=True)
+    model = tmp_path / "mine.npz"
+    proc = run("--model", str(model), stdin=DOC, model=True)
     assert proc.returncode == 1
     err = error_line(proc)
     assert f"{model}: model file not found" in err and "mine.json" not in err
+
+
+def test_trust_model_is_a_deprecated_no_op(tmp_path: Path) -> None:
+    proc = run("--trust-model", stdin=DOC, model=True)
+    assert proc.returncode == 0
+    assert proc.stderr.decode().startswith("cleaner: warning: --trust-model is deprecated")

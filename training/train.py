@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 import sklearn
@@ -43,6 +42,7 @@ from cleaner.classifier import (
     manifest_path,
     net_logit,
     stage3_values,
+    write_params,
 )
 from cleaner.config import SmoothingConfig
 from cleaner.io import file_sha256
@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_data_arguments(ap)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent
                                          / "cleaner" / "models"),
-                    help="folder to write line-v1.joblib and line-v1.json to")
+                    help="folder to write line-v1.npz and line-v1.json to")
     args = ap.parse_args(argv)
     with threadpool_limits(1):  # same numbers on any machine, and no thread thrashing
         return _train(args.data, args.fixtures or None, Path(args.out),
@@ -265,7 +265,7 @@ def _train(data: Sequence[str], fixtures: str | None, out: Path,
     params = fit(corpus, np.arange(len(docs)))
     out.mkdir(parents=True, exist_ok=True)
     model_file = out / DEFAULT_MODEL
-    joblib.dump(params, model_file, compress=3)
+    write_params(params, model_file)
     manifest = {
         "model_version": MODEL_VERSION,
         "features_version": features.FEATURES_VERSION,
