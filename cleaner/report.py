@@ -131,12 +131,12 @@ def _summary(removals: Removals, settings: Sequence[tuple[str, str]],
     by_stage = removals.by_stage
     records = ""
     if stats is not None and (stats.records_skipped or stats.records_unchanged):
-        records = (f"<br>not in this report: {stats.records_skipped:,} records skipped, "
+        records = (f"bad records left out: {stats.records_skipped:,} skipped, "
                    f"{stats.records_unchanged:,} passed through unchanged")
     near = ("no model" if removals.threshold is None
             else f"lines kept with a score of {removals.threshold - NEAR:.3f} or more")
     cards = [
-        ("documents", f"{total.documents:,}", records.removeprefix("<br>")),
+        ("documents", f"{total.documents:,}", records),
         ("lines removed", f"{total.removed_lines:,}",
          f"of {total.lines:,} non-blank lines ({_pct(total.removed_lines, total.lines)})"),
         ("characters removed", f"{total.removed_chars:,}",

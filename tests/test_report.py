@@ -263,6 +263,17 @@ def test_report_command_reads_compressed_json_lines(tmp_path: Path,
     assert f"{shard}:2" in " ".join(page.text)
 
 
+def test_bad_records_left_out_are_counted_on_the_page(tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"text": ARTICLE}) + '\n{"text": 5}\n', encoding="utf-8")
+    out = tmp_path / "report.html"
+    proc = cli("report", "--jsonl", "--on-error", "skip", str(src), "-o", str(out))
+    assert proc.returncode == 0 and b"record skipped" in proc.stderr
+    page = parse(out.read_bytes())
+    assert len(page.docs) == 1
+    assert "bad records left out: 1 skipped, 0 passed through unchanged" in page.text
+
+
 def test_report_command_reads_a_folder_with_glob(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     (corpus / "sub").mkdir(parents=True)
