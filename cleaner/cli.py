@@ -22,7 +22,9 @@ from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.errors import CleanerError, InputError, UsageError
 from cleaner.io import STDIO, check_encoding
 from cleaner.pipeline import Cleaner
-from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
+from cleaner.removals import DEFAULT_SAMPLE, Removals
+from cleaner.report import write_report
+from cleaner.runner import ON_ERROR, Options, Runner, check_side_output, plan_jobs, read_jobs
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2  # argparse exits with 2 on usage errors too
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
@@ -37,9 +39,24 @@ examples:
   cleaner --jsonl shard.jsonl.gz -o clean.jsonl.gz --jobs 8 --stats
   cleaner --explain article.txt            every line with its decision and why
   cleaner --rules my_rules.toml --stats article.txt
+  cleaner report --jsonl shard.jsonl.gz -o report.html   what was removed, as a web page
+  cleaner --jsonl in.jsonl -o out.jsonl --report report.html   ... beside a normal run
+
+A first argument "report" starts the report command (cleaner report --help); a file named
+report is ./report, or follows --.
 
 exit codes: 0 ok, 1 input/output/rule/model error, 2 usage error, 130 interrupted,
 143 terminated
+"""
+
+
+REPORT_EPILOG = """\
+examples:
+  cleaner report corpus/ --glob '*.txt' -o report.html
+  cleaner report --jsonl shard.jsonl.gz --text-field body -o report.html --sample 500
+  cleaner report --no-model article.txt -o report.html    what the rules alone remove
+
+exit codes: 0 ok, 1 input/output/rule/model error (no report is written), 2 usage error
 """
 
 
@@ -62,53 +79,104 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print every input line with its decision, stage, rule id or score")
     out.add_argument("--stats", action="store_true",
                      help="print counts of lines, bytes and removed lines to stderr at the end")
-    out.add_argument("--progress", action="store_true",
-                     help="show a progress bar on stderr (default: only when it is a terminal)")
-    out.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    out.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                     help="worker processes (default: all cores); the output does not "
-                          "depend on it")
+    _add_run_options(out)
+    out.add_argument("--report", metavar="FILE",
+                     help="also write an HTML page of what was removed, as `cleaner report` "
+                          "does")
+    _add_page_options(out)
     fmt = p.add_argument_group("input")
-    fmt.add_argument("--jsonl", action="store_true",
-                     help="input and output are JSON Lines; only the text field is cleaned")
-    fmt.add_argument("--text-field", default="text", metavar="NAME",
-                     help="the JSON field holding the text (default: text)")
+    _add_input_options(fmt)
     fmt.add_argument("--removed-field", metavar="NAME",
                      help="with --jsonl: add the removed lines to each record in this field")
-    fmt.add_argument("--on-error", choices=ON_ERROR, default="fail",
-                     help="with --jsonl, a bad record: fail (stop with an error; default), "
-                          "skip it, or keep it unchanged; skipped and kept records are "
-                          "reported and counted in --stats")
-    fmt.add_argument("--encoding", default="utf-8",
-                     help="encoding of text input and output (default: utf-8)")
-    fmt.add_argument("--allow-binary", action="store_true",
-                     help="clean input that contains NUL bytes instead of refusing it")
-    fmt.add_argument("--glob", default="*", metavar="PATTERN",
-                     help="files to take from folder inputs, recursively (default: *)")
-    fmt.add_argument("--segment-chars", type=int, default=SEGMENT_CHARS, metavar="N",
-                     help="clean a document longer than N characters in segments of about N, "
-                          "cut between paragraphs, so that memory stays bounded (default: "
-                          f"{SEGMENT_CHARS}, 8 Mi)")
-    fmt.add_argument("--segment-lines", type=int, default=SEGMENT_LINES, metavar="N",
-                     help="likewise for a document of more than N lines, which bounds memory "
-                          f"for many short lines (default: {SEGMENT_LINES})")
-    rules = p.add_argument_group("rules and model")
-    rules.add_argument("--rules", action="append", default=[], metavar="FILE",
+    _add_rule_options(p.add_argument_group("rules and model"))
+    return p
+
+
+def build_report_parser() -> argparse.ArgumentParser:
+    """The parser of ``cleaner report``: the inputs and cleaning options of a normal run,
+    one HTML page out."""
+    p = argparse.ArgumentParser(
+        prog="cleaner report", epilog=REPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Clean the inputs and write one self-contained HTML page of what was "
+                    "removed: a summary, then sampled documents with the removed lines "
+                    "struck through. The cleaned text itself is not written.")
+    p.add_argument("inputs", nargs="*", metavar="IN",
+                   help="text files, folders or JSON Lines files, compressed or not; none or "
+                        "'-' reads standard input")
+    page = p.add_argument_group("page")
+    page.add_argument("-o", "--output", dest="report", required=True, metavar="FILE",
+                      help="the HTML page to write (atomically)")
+    _add_page_options(page)
+    _add_run_options(page)
+    _add_input_options(p.add_argument_group("input"))
+    _add_rule_options(p.add_argument_group("rules and model"))
+    # What a normal run has and a report does not: so that one validation and one runner
+    # serve both.
+    p.set_defaults(output=None, in_place=False, explain=False, stats=False,
+                   removed_field=None)
+    return p
+
+
+def _add_run_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--progress", action="store_true",
+                       help="show a progress bar on stderr (default: only when it is a "
+                            "terminal)")
+    group.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    group.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="worker processes (default: all cores); the output does not "
+                            "depend on it")
+
+
+def _add_page_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--sample", type=int, metavar="N",
+                       help=f"show N documents on the report page, chosen at random "
+                            f"(default: {DEFAULT_SAMPLE}); the summary counts all of them")
+    group.add_argument("--seed", type=int, metavar="N",
+                       help="the random seed of the sample (default: 0): the same input and "
+                            "seed give the same page")
+
+
+def _add_input_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--jsonl", action="store_true",
+                       help="input and output are JSON Lines; only the text field is cleaned")
+    group.add_argument("--text-field", default="text", metavar="NAME",
+                       help="the JSON field holding the text (default: text)")
+    group.add_argument("--on-error", choices=ON_ERROR, default="fail",
+                       help="with --jsonl, a bad record: fail (stop with an error; default), "
+                            "skip it, or keep it unchanged; skipped and kept records are "
+                            "reported and counted in --stats")
+    group.add_argument("--encoding", default="utf-8",
+                       help="encoding of text input and output (default: utf-8)")
+    group.add_argument("--allow-binary", action="store_true",
+                       help="clean input that contains NUL bytes instead of refusing it")
+    group.add_argument("--glob", default="*", metavar="PATTERN",
+                       help="files to take from folder inputs, recursively (default: *)")
+    group.add_argument("--segment-chars", type=int, default=SEGMENT_CHARS, metavar="N",
+                       help="clean a document longer than N characters in segments of about "
+                            "N, cut between paragraphs, so that memory stays bounded "
+                            f"(default: {SEGMENT_CHARS}, 8 Mi)")
+    group.add_argument("--segment-lines", type=int, default=SEGMENT_LINES, metavar="N",
+                       help="likewise for a document of more than N lines, which bounds "
+                            f"memory for many short lines (default: {SEGMENT_LINES})")
+
+
+def _add_rule_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--rules", action="append", default=[], metavar="FILE",
                        help="an extra rule file (TOML); repeatable")
-    rules.add_argument("--no-builtin-rules", action="store_true",
+    group.add_argument("--no-builtin-rules", action="store_true",
                        help="use only the rule files given with --rules")
-    rules.add_argument("--lang", metavar="CODE[,CODE]",
+    group.add_argument("--lang", metavar="CODE[,CODE]",
                        help="load only these languages' phrase lists (default: all)")
-    rules.add_argument("--no-model", action="store_true",
+    group.add_argument("--no-model", action="store_true",
                        help="rules and whitespace only, no line classifier")
-    rules.add_argument("--model", metavar="PATH",
+    group.add_argument("--model", metavar="PATH",
                        help="a model file of your own (.npz, with its .json manifest beside it)")
-    rules.add_argument("--trust-model", action="store_true",
+    group.add_argument("--trust-model", action="store_true",
                        help="deprecated, does nothing: loading a model runs no code")
-    rules.add_argument("--threshold", type=float, metavar="P",
+    group.add_argument("--threshold", type=float, metavar="P",
                        help="remove lines whose boilerplate probability is above P "
                             "(default: the model's own)")
-    return p
 
 
 def config_from_args(args: argparse.Namespace) -> CleanerConfig:
@@ -144,6 +212,12 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
                      "the cleaned text")
     if args.inputs.count(STDIO) > 1:
         parser.error("standard input ('-') can be read only once")
+    if not args.report and (args.sample is not None or args.seed is not None):
+        parser.error("--sample and --seed go with --report")
+    if args.sample is not None and args.sample < 1:
+        parser.error("--sample must be a positive number")
+    if args.report and args.report == args.output:
+        parser.error("--report needs a file of its own, not the -o output")
     try:
         check_encoding(args.encoding)
     except InputError as e:
@@ -205,17 +279,20 @@ def _terminate_cleanly() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    parser = build_parser()
+    """Run the command line; returns the exit code. A first argument ``report`` runs
+    ``cleaner report`` (see :func:`build_report_parser`)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    report_only = argv[:1] == ["report"]
+    parser = build_report_parser() if report_only else build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(argv[1:] if report_only else argv)
         _check_usage(parser, args)
     except SystemExit as e:  # argparse: --help, --version and usage errors
         return int(e.code or 0)
     _quiet_worker_tracker()
     with _terminate_cleanly():
         try:
-            return _run(args)
+            return _run(args, report_only)
         except KeyboardInterrupt:
             _report("error: interrupted")
             return EXIT_INTERRUPTED
@@ -224,15 +301,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_TERMINATED
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, report_only: bool = False) -> int:
+    """Clean as the arguments say; ``report_only`` writes the report and no cleaned text."""
     if args.trust_model:
         _report("warning: --trust-model is deprecated and does nothing: loading a model runs "
                 "no code")
     try:
-        jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, _report)
-        if sys.stdout is None and any(job.target is None for job in jobs):
+        if report_only:
+            jobs = read_jobs(args.inputs, args.glob, _report)
+        else:
+            jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, _report)
+        if sys.stdout is None and not report_only and any(job.target is None for job in jobs):
             raise InputError("standard output is closed; give -o PATH")
         cleaner = Cleaner(config_from_args(args))
+        removals = None
+        if args.report:
+            check_side_output(args.report, jobs)
+            removals = Removals(cleaner.threshold if cleaner.model is not None else None,
+                                args.sample or DEFAULT_SAMPLE, args.seed or 0)
     except UsageError as e:
         _report(f"error: {e}")
         return EXIT_USAGE
@@ -243,9 +329,12 @@ def _run(args: argparse.Namespace) -> int:
     if options.n_jobs < args.jobs:
         _report(f"warning: --jobs {args.jobs}: using {options.n_jobs} worker processes, "
                 f"{MAX_WORKERS_PER_CORE} per core at most")
-    runner = Runner(cleaner, options, _report)
+    runner = Runner(cleaner, options, _report, removals)
     try:
-        runner.run(jobs, sys.stdout.buffer if sys.stdout is not None else io.BytesIO())
+        with contextlib.ExitStack() as files:
+            stdout = (files.enter_context(open(os.devnull, "wb")) if report_only
+                      else sys.stdout.buffer if sys.stdout is not None else io.BytesIO())
+            runner.run(jobs, stdout)
         if sys.stdout is not None:
             sys.stdout.flush()
     except OSError as e:  # standard output failed (the runner handles output files)
@@ -256,7 +345,24 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if args.stats:
         _report_stats(runner)
+    if removals is not None:
+        return _write_report(args, removals, cleaner, runner)
     return EXIT_ERROR if runner.failed else EXIT_OK
+
+
+def _write_report(args: argparse.Namespace, removals: Removals, cleaner: Cleaner,
+                  runner: Runner) -> int:
+    """Write the report of a run; none when an input failed, as it would leave that input's
+    documents out of the counts unseen."""
+    if runner.failed:
+        _report(f"error: {args.report}: report not written, since an input failed")
+        return EXIT_ERROR
+    try:
+        write_report(args.report, removals, cleaner, args.inputs or [STDIO], runner.stats)
+    except CleanerError as e:
+        _report(f"error: {e}")
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def _report_stats(runner: Runner) -> None:

@@ -221,13 +221,7 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
     one keeps its mode.
     """
     target = Path(os.path.realpath(path))
-    folder = target.parent
-    if not folder.is_dir():
-        raise InputError(f"{path}: output folder {str(Path(path).parent)!r} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise InputError(f"{path}: cannot write: {e.strerror or e}") from None
+    fd, tmp = _temporary_beside(path, target)
     try:
         with os.fdopen(fd, "wb") as f:
             yield f
@@ -240,6 +234,30 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _temporary_beside(path: str | Path, target: Path) -> tuple[int, str]:
+    """A new temporary file in the folder of ``target`` (``path`` resolved), open for
+    writing; InputError when there is no such folder or it cannot be written."""
+    if not target.parent.is_dir():
+        raise InputError(f"{path}: output folder {str(Path(path).parent)!r} does not exist")
+    try:
+        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write: {e.strerror or e}") from None
+
+
+def check_output_file(path: str | Path) -> None:
+    """Raise InputError now if the file ``path`` cannot be written through
+    :func:`open_output`, before a long run finds out at its end; nothing is left behind."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise InputError(f"{path}: is a folder; give a file name")
+    if is_special_target(path):
+        return
+    fd, tmp = _temporary_beside(path, target)
+    os.close(fd)
+    os.unlink(tmp)
 
 
 def is_special_target(path: str | Path) -> bool:

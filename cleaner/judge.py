@@ -122,6 +122,14 @@ class Judge:
         self.threshold: float = (config.threshold if config.threshold is not None
                                  else model.threshold if model is not None else 0.5)
 
+    @property
+    def smoothing(self) -> SmoothingConfig | None:
+        """How the model's scores are smoothed: the configuration's, else the model's own;
+        ``None`` without a model."""
+        if self.model is None:
+            return None
+        return self.config.smoothing or self.model.smoothing
+
     @classmethod
     def load(cls, config: CleanerConfig, model: LineModel | None = None) -> Judge:
         """The rules ``config`` names and ``model``, or the model ``config`` names."""
@@ -212,12 +220,12 @@ class Judge:
         """(removed by the model, flipped by smoothing, kept as table rows) masks; all False
         without a model. Without ``tail`` (a segment before the document's end), no tail
         block grows."""
-        if probs is None or self.model is None:
+        options = self.smoothing
+        if probs is None or options is None:
             none = np.zeros(len(lines), dtype=bool)
             return none, none, none
         from cleaner.smoothing import smooth_lines
 
-        options = self.config.smoothing or self.model.smoothing
         if not tail:
             options = dataclasses.replace(options, tail_steps=0)
         return smooth_lines(lines, probs, self.threshold, options)

@@ -14,16 +14,17 @@ import dataclasses
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, TypeVar, cast
+from typing import IO, Any, Protocol, TypeVar, cast
 
 from cleaner.errors import CleanerError, InputError
 from cleaner.io import (
     STDIO,
     TextInput,
+    check_output_file,
     display_name,
     dump_record,
     open_output,
@@ -86,16 +87,10 @@ def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool, glob: s
     ``--in-place``), checked before anything is written.
     """
     inputs = list(inputs) or [STDIO]
-    folders = [name for name in inputs if name != STDIO and Path(name).is_dir()]
+    folders = _folders(inputs)
     if folders and not (output or in_place):
         raise InputError(f"{folders[0]}: is a folder; give -o OUTDIR or --in-place")
-    files = {name: _walk(Path(name), glob) for name in folders}
-    if folders and not any(files.values()) and len(folders) == len(inputs):
-        raise InputError(f"no input file: no file in {', '.join(folders)} matches "
-                         f"--glob {glob!r}")
-    for name in folders:
-        if not files[name]:
-            warn(f"warning: {name}: no file matches --glob {glob!r}")
+    files = _expand(inputs, folders, glob, warn)
     if in_place:
         return [Job(str(f), f) for name in inputs
                 for f in (files[name] if name in files else [Path(name)])]
@@ -117,14 +112,55 @@ def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool, glob: s
                 jobs.append(Job(name, out / root.name, make_folder=True))
     for job in jobs:
         if job.source != STDIO and job.target is not None and _same_file(job.source,
-                                                                           job.target):
+                                                                            job.target):
             raise InputError(f"{job.target}: is the input file; use --in-place to rewrite it")
     return jobs
+
+
+def read_jobs(inputs: Sequence[str], glob: str,
+              warn: Callable[[str], None] = lambda message: None) -> list[Job]:
+    """Every input file, folders expanded as :func:`plan_jobs` does, with no output: for a
+    run that only looks at the results (``cleaner report``)."""
+    inputs = list(inputs) or [STDIO]
+    files = _expand(inputs, _folders(inputs), glob, warn)
+    return [Job(str(f), None) for name in inputs
+            for f in files.get(name, [Path(name)])]
+
+
+def _folders(inputs: Sequence[str]) -> list[str]:
+    return [name for name in inputs if name != STDIO and Path(name).is_dir()]
+
+
+def _expand(inputs: Sequence[str], folders: Sequence[str], glob: str,
+            warn: Callable[[str], None]) -> dict[str, list[Path]]:
+    """The files ``glob`` matches in each folder; a folder without any is reported to
+    ``warn``, and an error when no input is left."""
+    files = {name: _walk(Path(name), glob) for name in folders}
+    if folders and not any(files.values()) and len(folders) == len(inputs):
+        raise InputError(f"no input file: no file in {', '.join(folders)} matches "
+                         f"--glob {glob!r}")
+    for name in folders:
+        if not files[name]:
+            warn(f"warning: {name}: no file matches --glob {glob!r}")
+    return files
 
 
 def _walk(root: Path, glob: str) -> list[Path]:
     return sorted(f for f in root.rglob(glob) if f.is_file()
                   and not any(part.startswith(".") for part in f.relative_to(root).parts))
+
+
+def check_side_output(path: str, jobs: Sequence[Job]) -> None:
+    """An output written beside the jobs' own (``--report``) must be none of their inputs
+    or outputs, and writable: checked before anything is cleaned."""
+    where = Path(path).resolve()
+    for job in jobs:
+        if job.source != STDIO and _same_file(job.source, Path(path)):
+            raise InputError(f"{path}: is an input file; the report needs a file of its own")
+        if job.target is not None and job.target.resolve() == where:
+            raise InputError(f"{path}: is also the cleaned output; the report needs a file "
+                             "of its own")
+    check_output_file(path)
 
 
 def _same_file(a: str, b: Path) -> bool:
@@ -188,6 +224,16 @@ class _Piece:
     error: CleanerError | None = None
 
 
+class Recorder(Protocol):
+    """What sees every result of a run besides its output, such as ``--report``."""
+
+    def add(self, name: str, record: Mapping[str, Any] | None, result: CleanResult,
+            segment: int) -> None:
+        """One document's result with every line's decision (or one segment's: ``segment``
+        is its index in the document); ``name`` says where it came from, ``record`` is its
+        JSON Lines record (``None`` for text input)."""
+
+
 class Runner:
     """Cleans the jobs of one invocation.
 
@@ -195,15 +241,19 @@ class Runner:
     the run will exit non-zero) or "warning:" (a bad record handled by ``on_error``). An
     output file that cannot be written is such an error, and the other inputs go on; when
     standard output cannot be written (a full disk), the run ends with that OSError.
+    A ``recorder`` gets every result as it is written.
     """
 
-    def __init__(self, cleaner: Cleaner, options: Options,
-                 report: Callable[[str], None]) -> None:
+    def __init__(self, cleaner: Cleaner, options: Options, report: Callable[[str], None],
+                 recorder: Recorder | None = None) -> None:
         self.cleaner = cleaner
         self.options = options
         self.report = report
+        self.recorder = recorder
         self.stats = Stats()
         self.failed = False
+        # Workers send back only the removed lines' decisions unless every line is wanted.
+        self._brief = not (options.explain or recorder is not None)
 
     def run(self, jobs: Sequence[Job], stdout: IO[bytes]) -> None:
         """Clean every job; a failing input is reported and the others go on."""
@@ -257,7 +307,7 @@ class Runner:
                     yield _Piece(doc, -1, True, e), None
 
         results = self.cleaner.explain_tagged(pieces(), n_jobs=opts.n_jobs,
-                                              brief=not opts.explain)
+                                              brief=self._brief)
         current: _TextDoc | None = None  # the document being written
         try:
             for piece, result in self._progress(results, "segment"):
@@ -285,6 +335,8 @@ class Runner:
             last = piece.last
             self.stats.add(result, doc.source.size if last else 0,
                            doc.source.undecodable if last else 0, segment=piece.index)
+            if self.recorder is not None:
+                self.recorder.add(display_name(doc.job.source), None, result, piece.index)
             out = (format_explain(result, header=piece.index == 0) if self.options.explain
                    else result.text)
             write_all(doc.sink, doc.encode(out))
@@ -305,8 +357,10 @@ class Runner:
         field = opts.text_field
         failure: list[InputError] = []
 
-        def records() -> Iterator[tuple[tuple[bytes, dict[str, Any] | None], str | None]]:
-            """(raw line, record) with the text to clean; a bad record has neither."""
+        def records() -> Iterator[tuple[tuple[bytes, dict[str, Any] | None, int],
+                                        str | None]]:
+            """(raw line, record, line number) with the text to clean; a bad record has
+            neither."""
             for line_no, raw in enumerate(read_lines(name), 1):
                 if not raw.strip():
                     continue
@@ -320,13 +374,13 @@ class Runner:
                         return
                     action = "skipped" if opts.on_error == "skip" else "passed through"
                     self.report(f"warning: {e} (record {action})")
-                    yield (raw, None), None
+                    yield (raw, None, line_no), None
                     continue
-                yield (raw, record), record[field]
+                yield (raw, record, line_no), record[field]
 
         results = self.cleaner.explain_tagged(records(), n_jobs=opts.n_jobs,
-                                              brief=not opts.explain)
-        for (raw, record), result in self._progress(results, "doc"):
+                                              brief=self._brief)
+        for (raw, record, line_no), result in self._progress(results, "doc"):
             if record is None or result is None:
                 if opts.on_error == "keep":
                     write_all(sink, raw if raw.endswith(b"\n") else raw + b"\n")
@@ -335,6 +389,8 @@ class Runner:
                     self.stats.records_skipped += 1
                 continue
             self.stats.add(result, utf8_size(record[field]))
+            if self.recorder is not None:
+                self.recorder.add(f"{display_name(name)}:{line_no}", record, result, 0)
             cleaned = {**record, field: result.text}
             if opts.removed_field:
                 cleaned[opts.removed_field] = [d.text for d in result.removed]
