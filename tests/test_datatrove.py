@@ -68,3 +68,8 @@ def test_local_pipeline_reads_cleans_and_writes(tmp_path: Path,
     (counts,) = [stat["stats"] for stat in stats if stat["name"].endswith("🧹 cleaner")]
     assert counts["total"] == len(seed_pages)
     assert counts["removed_fraction"]["mean"] > 0.0
+
+
+def test_a_batch_size_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="batch_size must be positive, not 0"):
+        CleanerStep(batch_size=0)
