@@ -37,3 +37,13 @@ def test_dataframe_column_is_cleaned_and_others_kept(client) -> None:
                           use_model=False).compute()
     assert out["id"].tolist() == list(range(len(TEXTS)))
     assert out["text"].tolist() == list(Cleaner(use_model=False).clean_many(TEXTS))
+
+
+def test_dataframe_keeps_missing_texts_missing(client) -> None:
+    frame = pd.DataFrame({"id": range(6), "text": [None if i % 3 == 0 else TEXTS[i]
+                                                   for i in range(6)]})
+    out = clean_dataframe(dd.from_pandas(frame, npartitions=2), "text",
+                          use_model=False).compute()
+    assert out["text"].isna().tolist() == frame["text"].isna().tolist()
+    assert out["text"].dropna().tolist() == list(
+        Cleaner(use_model=False).clean_many(frame["text"].dropna()))

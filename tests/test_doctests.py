@@ -15,11 +15,16 @@ MODULES = sorted(m.name for m in pkgutil.walk_packages(cleaner.__path__, "cleane
                  if not m.name.endswith("__main__"))
 # The public API shows itself by example.
 WITH_EXAMPLES = {"cleaner", "cleaner.pipeline", "cleaner.normalize", "cleaner.segment",
-                 "cleaner.smoothing", "cleaner.tables", "cleaner.assemble"}
+                 "cleaner.smoothing", "cleaner.tables", "cleaner.assemble", "cleaner.columns",
+                 "cleaner.frame", "cleaner.hf", "cleaner.datatrove"}
+# Modules of an optional extra, and the package each one's examples need.
+EXTRAS = {"cleaner.frame": "pandas", "cleaner.hf": "datasets", "cleaner.datatrove": "datatrove"}
 
 
 @pytest.mark.parametrize("name", ["cleaner", *MODULES])
 def test_docstring_examples(name: str) -> None:
+    if name in EXTRAS:
+        pytest.importorskip(EXTRAS[name])
     result = doctest.testmod(importlib.import_module(name))
     assert result.failed == 0
     if name in WITH_EXAMPLES:
