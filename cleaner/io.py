@@ -19,9 +19,9 @@ import io
 import json
 import lzma
 import os
+import secrets
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, cast
@@ -221,8 +221,11 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
     one keeps its mode.
     """
     target = Path(os.path.realpath(path))
-    fd, tmp = _temporary_beside(path, target)
+    tmp = _temporary_name(path, target)
     try:
+        # Named before it exists, so that an interrupt arriving right after it is made
+        # finds it here and deletes it.
+        fd = _create(tmp)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -230,21 +233,35 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
         mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+    except _NotCreated as e:
+        raise InputError(f"{path}: cannot write: {e}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
-def _temporary_beside(path: str | Path, target: Path) -> tuple[int, str]:
-    """A new temporary file in the folder of ``target`` (``path`` resolved), open for
-    writing; InputError when there is no such folder or it cannot be written."""
+class _NotCreated(Exception):
+    """The temporary file could not be made (its message says why): there is nothing of
+    ours to delete."""
+
+
+def _temporary_name(path: str | Path, target: Path) -> str:
+    """A fresh name for a temporary file beside ``target`` (``path`` resolved); InputError
+    when its folder does not exist."""
     if not target.parent.is_dir():
         raise InputError(f"{path}: output folder {str(Path(path).parent)!r} does not exist")
+    return str(target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp")
+
+
+def _create(name: str) -> int:
+    """Make the file ``name`` (only if it does not exist, readable by its owner alone) and
+    open it for writing."""
     try:
-        return tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                       0o600)
     except OSError as e:
-        raise InputError(f"{path}: cannot write: {e.strerror or e}") from None
+        raise _NotCreated(e.strerror or e) from None
 
 
 def check_output_file(path: str | Path) -> None:
@@ -255,8 +272,11 @@ def check_output_file(path: str | Path) -> None:
         raise InputError(f"{path}: is a folder; give a file name")
     if is_special_target(path):
         return
-    fd, tmp = _temporary_beside(path, target)
-    os.close(fd)
+    tmp = _temporary_name(path, target)
+    try:
+        os.close(_create(tmp))
+    except _NotCreated as e:
+        raise InputError(f"{path}: cannot write: {e}") from None
     os.unlink(tmp)
 
 
