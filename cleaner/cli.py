@@ -37,6 +37,7 @@ examples:
   cleaner corpus/ -o cleaned/ --glob '*.txt'   mirror a folder tree
   cleaner --jsonl --text-field body < in.jsonl > out.jsonl
   cleaner --jsonl shard.jsonl.gz -o clean.jsonl.gz --jobs 8 --stats
+  cleaner --jsonl --doc-stats cleaning --drop-empty < in.jsonl > out.jsonl
   cleaner --explain article.txt            every line with its decision and why
   cleaner --rules my_rules.toml --stats article.txt
   cleaner report --jsonl shard.jsonl.gz -o report.html   what was removed, as a web page
@@ -88,6 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_input_options(fmt)
     fmt.add_argument("--removed-field", metavar="NAME",
                      help="with --jsonl: add the removed lines to each record in this field")
+    fmt.add_argument("--doc-stats", metavar="NAME",
+                     help="with --jsonl: add to each record, in this field, the fractions of "
+                          "its lines and characters removed and the lines removed per reason")
+    fmt.add_argument("--drop-empty", action="store_true",
+                     help="write nothing for a document cleaned to nothing (no record, no "
+                          "output file); counted in --stats")
+    fmt.add_argument("--keep-partial", action="store_true",
+                     help="with --jsonl, -o and --on-error fail: when a bad record stops "
+                          "the run, keep the output file with every record before it "
+                          "(default: no file)")
     _add_rule_options(p.add_argument_group("rules and model"))
     return p
 
@@ -205,11 +216,17 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--jobs must be a positive number, or -1 for all cores")
     if args.segment_chars < 1 or args.segment_lines < 1:
         parser.error("--segment-chars and --segment-lines must be positive numbers")
-    if (args.removed_field or args.on_error != "fail") and not args.jsonl:
-        parser.error("--removed-field and --on-error go with --jsonl")
-    if args.removed_field is not None and args.removed_field == args.text_field:
-        parser.error("--removed-field must differ from --text-field, or it would replace "
-                     "the cleaned text")
+    if not args.jsonl and (args.removed_field or args.doc_stats or args.keep_partial
+                           or args.on_error != "fail"):
+        parser.error("--removed-field, --doc-stats, --on-error and --keep-partial go with "
+                     "--jsonl")
+    _check_added_fields(parser, args)
+    if args.drop_empty and (args.explain or args.in_place):
+        parser.error("--drop-empty does not go with --explain (which shows every line) or "
+                     "--in-place (a file cleaned to nothing would stay as it was)")
+    if args.keep_partial and (args.on_error != "fail" or not args.output):
+        parser.error("--keep-partial goes with -o/--output and --on-error fail (with skip "
+                     "or keep, no record stops the run)")
     if args.inputs.count(STDIO) > 1:
         parser.error("standard input ('-') can be read only once")
     if not args.report and (args.sample is not None or args.seed is not None):
@@ -224,12 +241,28 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(str(e))
 
 
+def _check_added_fields(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The fields --removed-field and --doc-stats add must not replace the text or each
+    other (a record's own field of that name is a bad record: see parse_record)."""
+    added = [(flag, name) for flag, name in (("--removed-field", args.removed_field),
+                                              ("--doc-stats", args.doc_stats))
+             if name is not None]
+    for flag, name in added:
+        if name == args.text_field:
+            parser.error(f"{flag} must differ from --text-field, or it would replace the "
+                         "cleaned text")
+    if len(added) == 2 and added[0][1] == added[1][1]:
+        parser.error("--removed-field and --doc-stats must name different fields")
+
+
 def options_from_args(args: argparse.Namespace) -> Options:
     """The runner's options from parsed flags."""
     progress = args.progress or (sys.stderr is not None and sys.stderr.isatty()
                                  and not args.no_progress)
     return Options(jsonl=args.jsonl, text_field=args.text_field,
-                   removed_field=args.removed_field, on_error=args.on_error,
+                   removed_field=args.removed_field, doc_stats_field=args.doc_stats,
+                   on_error=args.on_error, keep_partial=args.keep_partial,
+                   drop_empty=args.drop_empty,
                    explain=args.explain, encoding=args.encoding,
                    allow_binary=args.allow_binary, n_jobs=worker_count(args.jobs),
                    progress=progress)

@@ -22,7 +22,7 @@ import os
 import secrets
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -326,10 +326,11 @@ def open_output(path: str | Path) -> Iterator[IO[bytes]]:
 
 
 def parse_record(line: bytes, name: str, line_no: int, text_field: str, *,
-                 added_field: str | None = None) -> dict[str, Any]:
-    """One JSON Lines record whose ``text_field`` is a string and which has no
-    ``added_field`` (the output adds it, and must not overwrite the record's own); errors
-    name file and line."""
+                 added_fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One JSON Lines record whose ``text_field`` is a string or ``null`` (a missing text,
+    passed through as it is); errors name file and line. ``added_fields`` maps each field
+    the output adds to the flag that asks for it: a record to be cleaned must not have one
+    already, which the output would overwrite."""
     where = f"{name}:{line_no}"
     try:
         record = json.loads(line)
@@ -343,12 +344,16 @@ def parse_record(line: bytes, name: str, line_no: int, text_field: str, *,
         raise InputError(f"{where}: record is not a JSON object")
     if text_field not in record:
         raise InputError(f"{where}: record has no {text_field!r} field")
-    if not isinstance(record[text_field], str):
-        raise InputError(f"{where}: field {text_field!r} is "
-                         f"{type(record[text_field]).__name__}, not a string")
-    if added_field is not None and added_field in record:
-        raise InputError(f"{where}: record already has a {added_field!r} field, which "
-                         "--removed-field would overwrite")
+    text = record[text_field]
+    if text is None:
+        return record
+    if not isinstance(text, str):
+        raise InputError(f"{where}: field {text_field!r} is {type(text).__name__}, "
+                         "not a string")
+    for field, flag in (added_fields or {}).items():
+        if field in record:
+            raise InputError(f"{where}: record already has a {field!r} field, which "
+                             f"{flag} would overwrite")
     return record
 
 

@@ -11,10 +11,12 @@ nothing more goes, then assembled (:mod:`cleaner.judge`) -> its segments' parts 
 from __future__ import annotations
 
 import itertools
+import math
+import sys
 from collections.abc import Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast, overload
 
 from cleaner import engine
 from cleaner.config import BATCH_SIZE, CleanerConfig
@@ -24,6 +26,15 @@ from cleaner.segment import Joiner, Segment, split_segments
 from cleaner.types import CleanResult
 
 T = TypeVar("T")
+
+
+def _missing(document: object) -> bool:
+    """Whether ``document`` stands for a missing text: ``None``, or the float NaN (or
+    ``pandas.NA``) that pandas gives for a missing value."""
+    if document is None or (isinstance(document, float) and math.isnan(document)):
+        return True
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and document is getattr(pandas, "NA", None)
 
 
 def _require_str(text: object) -> str:
@@ -86,23 +97,41 @@ class Cleaner:
 
     def clean(self, text: str) -> str:
         """Return the cleaned text of one document."""
-        return next(self.clean_many([text]))
+        return next(self.clean_many([_require_str(text)]))
 
     def explain(self, text: str) -> CleanResult:
         """Clean one document and return the text with one decision per input line."""
-        return next(self.explain_many([text]))
+        return next(self.explain_many([_require_str(text)]))
 
+    @overload
     def clean_many(self, texts: Iterable[str], *, n_jobs: int = 1,
-                   batch_size: int = BATCH_SIZE) -> Iterator[str]:
-        """Clean documents lazily and in order; see :meth:`explain_many` for the options."""
-        pairs = ((None, text) for text in texts)
-        return (result.text for _, result in self._tagged(pairs, n_jobs, batch_size,
-                                                          engine.texts, texts)
-                if result is not None)
+                   batch_size: int = BATCH_SIZE) -> Iterator[str]: ...
 
+    @overload
+    def clean_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                   batch_size: int = BATCH_SIZE) -> Iterator[str | None]: ...
+
+    def clean_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                   batch_size: int = BATCH_SIZE) -> Iterator[str | None]:
+        """Clean documents lazily and in order; see :meth:`explain_many` for the options
+        and for missing documents (``None`` comes back in their place)."""
+        return (None if result is None else result.text
+                for _, result in self._tagged(_documents(texts), n_jobs, batch_size,
+                                              engine.texts, texts))
+
+    @overload
     def explain_many(self, texts: Iterable[str], *, n_jobs: int = 1,
                      batch_size: int = BATCH_SIZE,
-                     brief: bool = False) -> Iterator[CleanResult]:
+                     brief: bool = False) -> Iterator[CleanResult]: ...
+
+    @overload
+    def explain_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                     batch_size: int = BATCH_SIZE,
+                     brief: bool = False) -> Iterator[CleanResult | None]: ...
+
+    def explain_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                     batch_size: int = BATCH_SIZE,
+                     brief: bool = False) -> Iterator[CleanResult | None]:
         """Like :meth:`explain` for many documents: lazily, in order, in batches.
 
         Documents are read ``batch_size`` at a time and the model scores a whole batch at
@@ -117,11 +146,14 @@ class Cleaner:
         characters or ``segment_lines`` lines is cleaned in segments (see
         :mod:`cleaner.segment`) and its result put together from theirs; a batch also ends
         once it holds that many characters or lines.
+
+        A missing document (``None``, or the NaN or ``pandas.NA`` of a pandas column) is
+        not cleaned: ``None`` comes back in its place, so results stay aligned with their
+        rows. Any other document that is not a ``str`` raises ``TypeError``.
         """
-        pairs = ((None, text) for text in texts)
         return (result for _, result in self.explain_tagged(
-            pairs, n_jobs=n_jobs, batch_size=batch_size, brief=brief, count_of=texts)
-            if result is not None)
+            _documents(texts), n_jobs=n_jobs, batch_size=batch_size, brief=brief,
+            count_of=texts))
 
     def explain_tagged(self, pairs: Iterable[tuple[T, str | Segment | None]], *,
                        n_jobs: int = 1, batch_size: int = BATCH_SIZE, brief: bool = False,
@@ -188,6 +220,13 @@ class Cleaner:
                 for segment in split_segments([_require_str(document)], cfg.segment_chars,
                                               cfg.segment_lines):
                     yield _Item(tag, True, segment.first, segment.last), segment
+
+
+def _documents(texts: Iterable[str | float | None]) -> Iterator[tuple[None, str | None]]:
+    """Untagged documents, a missing one as ``None``; the others are checked to be ``str``
+    when they are split (:meth:`Cleaner._segments`)."""
+    for text in texts:
+        yield None, None if _missing(text) else cast(str, text)
 
 
 def _checked(segment: Segment) -> Segment:

@@ -35,6 +35,7 @@ from cleaner.io import (
     write_all,
 )
 from cleaner.labels import BOILERPLATE, CONTENT, EXPLAIN_HEADER
+from cleaner.normalize import LINE_BREAK
 from cleaner.pipeline import Cleaner
 from cleaner.segment import Segment, split_segments
 from cleaner.stats import Stats
@@ -47,11 +48,12 @@ ON_ERROR = ("fail", "skip", "keep")
 class Job:
     """One input and where its output goes (``None``: standard output). ``make_folder``:
     the target's folder is created if missing (in an output folder); a single output file
-    needs its folder to exist."""
+    needs its folder to exist. ``in_place``: the target is the input itself."""
 
     source: str
     target: Path | None
     make_folder: bool = False
+    in_place: bool = False
 
     def open_output(self, stdout: IO[bytes]) -> contextlib.AbstractContextManager[IO[bytes]]:
         """Where to write: ``stdout``, or the target, atomically (see
@@ -70,7 +72,10 @@ class Options:
     jsonl: bool = False
     text_field: str = "text"
     removed_field: str | None = None
+    doc_stats_field: str | None = None
     on_error: str = "fail"
+    keep_partial: bool = False
+    drop_empty: bool = False
     explain: bool = False
     encoding: str = "utf-8"
     allow_binary: bool = False
@@ -92,7 +97,7 @@ def plan_jobs(inputs: Sequence[str], output: str | None, in_place: bool, glob: s
         raise InputError(f"{folders[0]}: is a folder; give -o OUTDIR or --in-place")
     files = _expand(inputs, folders, glob, warn)
     if in_place:
-        return [Job(str(f), f) for name in inputs
+        return [Job(str(f), f, in_place=True) for name in inputs
                 for f in (files[name] if name in files else [Path(name)])]
     if output is None:
         return [Job(src, None) for src in inputs]
@@ -192,12 +197,14 @@ class _TextDoc:
     # with the output file's own, if any.
     sink: IO[bytes]
     encode: Callable[[str], bytes]
+    opened: bool = False
     failed: bool = False
     _files: contextlib.ExitStack = dataclasses.field(default_factory=contextlib.ExitStack)
 
     def open(self) -> None:
         """Start the output: standard output as it is, or a temporary file by the target."""
         self.sink = self._files.enter_context(self.job.open_output(self.sink))
+        self.opened = True
         if self.job.target is not None:
             self.encode = output_encoder(self.source.encoding)
 
@@ -250,7 +257,7 @@ class Runner:
         self.options = options
         self.report = report
         self.recorder = recorder
-        self.stats = Stats()
+        self.stats = Stats(drop_empty=options.drop_empty)
         self.failed = False
         # Workers send back only the removed lines' decisions unless every line is wanted.
         self._brief = not (options.explain or recorder is not None)
@@ -325,13 +332,12 @@ class Runner:
 
     def _write(self, piece: _Piece, result: CleanResult) -> None:
         """Write one segment's result, opening the output at the document's first segment
-        and completing it at the last."""
+        (with ``drop_empty``, at its first segment with text, so that a document cleaned to
+        nothing has no output) and completing it at the last."""
         doc = piece.doc
         if doc.failed:
             return
         try:
-            if piece.index == 0:
-                doc.open()
             last = piece.last
             self.stats.add(result, doc.source.size if last else 0,
                            doc.source.undecodable if last else 0, segment=piece.index)
@@ -339,62 +345,113 @@ class Runner:
                 self.recorder.add(display_name(doc.job.source), None, result, piece.index)
             out = (format_explain(result, header=piece.index == 0) if self.options.explain
                    else result.text)
-            write_all(doc.sink, doc.encode(out))
-            if last:
+            if not doc.opened and (out or not self.options.drop_empty):
+                doc.open()
+            if doc.opened:
+                write_all(doc.sink, doc.encode(out))
+            if last and doc.opened:
                 doc.close()
+            elif last:
+                self.stats.dropped_empty += 1
         except BaseException as e:
             doc.fail(e)
             raise
 
     def _jsonl(self, job: Job, stdout: IO[bytes]) -> None:
+        """One JSON Lines input. A bad record that stops the run (``on_error`` fail) comes
+        after every record before it is written; an output file holding those is discarded
+        like any failed output, or, with ``keep_partial``, renamed into place."""
+        keep = self.options.keep_partial and job.target is not None
         with job.open_output(stdout) as sink:
-            self._jsonl_stream(job.source, sink)
+            failure = self._jsonl_stream(job.source, sink)
+            if failure is not None and not keep:
+                if job.in_place:
+                    raise InputError(f"{failure} ({job.target} left as it was)")
+                if job.target is not None:
+                    raise InputError(f"{failure} ({job.target} not written; --keep-partial "
+                                     "keeps the records before it)")
+                raise failure
+        if failure is not None:
+            raise InputError(f"{failure} ({job.target} holds the records before it)")
 
-    def _jsonl_stream(self, name: str, sink: IO[bytes]) -> None:
-        """Records in, records out, in order; bad records follow the ``on_error`` policy.
-        With ``fail``, every record before the bad one is written before the error is."""
+    def _jsonl_stream(self, name: str, sink: IO[bytes]) -> InputError | None:
+        """Records in, records out, in order; bad records follow the ``on_error`` policy, and
+        a record whose text is ``null`` passes through unchanged. Returns the error that
+        stopped the input (``fail``, or a read error), once every record before it is
+        written."""
         opts = self.options
         field = opts.text_field
+        added = {added_field: flag for added_field, flag in (
+            (opts.removed_field, "--removed-field"), (opts.doc_stats_field, "--doc-stats"))
+            if added_field is not None}
         failure: list[InputError] = []
 
         def records() -> Iterator[tuple[tuple[bytes, dict[str, Any] | None, int],
                                         str | None]]:
-            """(raw line, record, line number) with the text to clean; a bad record has
-            neither."""
-            for line_no, raw in enumerate(read_lines(name), 1):
-                if not raw.strip():
-                    continue
-                self.stats.records_in += 1
-                try:
-                    record = parse_record(raw, display_name(name), line_no, field,
-                                          added_field=opts.removed_field)
-                except InputError as e:
-                    if opts.on_error == "fail":
-                        failure.append(e)
-                        return
-                    action = "skipped" if opts.on_error == "skip" else "passed through"
-                    self.report(f"warning: {e} (record {action})")
-                    yield (raw, None, line_no), None
-                    continue
-                yield (raw, record, line_no), record[field]
+            """(raw line, record, line number) with the text to clean: ``None`` for a bad
+            record (which has no record either) and for a ``null`` text."""
+            try:
+                for line_no, raw in enumerate(read_lines(name), 1):
+                    if not raw.strip():
+                        continue
+                    self.stats.records_in += 1
+                    try:
+                        record = parse_record(raw, display_name(name), line_no, field,
+                                              added_fields=added)
+                    except InputError as e:
+                        if opts.on_error == "fail":
+                            failure.append(e)
+                            return
+                        action = "skipped" if opts.on_error == "skip" else "passed through"
+                        self.report(f"warning: {e} (record {action})")
+                        yield (raw, None, line_no), None
+                        continue
+                    yield (raw, record, line_no), record[field]
+            except InputError as e:  # the input cannot be read on: a truncated .gz
+                failure.append(e)
 
         results = self.cleaner.explain_tagged(records(), n_jobs=opts.n_jobs,
                                               brief=self._brief)
         for (raw, record, line_no), result in self._progress(results, "doc"):
             if record is None or result is None:
-                if opts.on_error == "keep":
-                    write_all(sink, raw if raw.endswith(b"\n") else raw + b"\n")
-                    self.stats.records_unchanged += 1
-                else:
-                    self.stats.records_skipped += 1
+                self._pass_or_skip(sink, raw, skip=record is None and opts.on_error == "skip")
                 continue
-            self.stats.add(result, utf8_size(record[field]))
+            original = record[field]
+            result = dataclasses.replace(result, text=final_newline_as_in(original,
+                                                                          result.text))
+            self.stats.add(result, utf8_size(original))
             if self.recorder is not None:
                 self.recorder.add(f"{display_name(name)}:{line_no}", record, result, 0)
+            if opts.drop_empty and not result.text:
+                self.stats.dropped_empty += 1
+                continue
             cleaned = {**record, field: result.text}
             if opts.removed_field:
                 cleaned[opts.removed_field] = [d.text for d in result.removed]
+            if opts.doc_stats_field:
+                cleaned[opts.doc_stats_field] = result.doc_stats.as_dict()
             write_all(sink, dump_record(cleaned))
             self.stats.records_out += 1
-        if failure:
-            raise failure[0]
+        return failure[0] if failure else None
+
+    def _pass_or_skip(self, sink: IO[bytes], raw: bytes, *, skip: bool) -> None:
+        """A record that is not cleaned (a bad one, or one whose text is ``null``): dropped
+        when ``skip``, else copied to the output as it came."""
+        if skip:
+            self.stats.records_skipped += 1
+            return
+        write_all(sink, raw if raw.endswith(b"\n") else raw + b"\n")
+        self.stats.records_unchanged += 1
+
+
+def final_newline_as_in(original: str, cleaned: str) -> str:
+    """``cleaned`` ending as ``original`` does: with its final line break when the original
+    ends with one (of any convention), else without. The cleaner always ends a text with
+    one; a JSON field that had none keeps that, so its text changes only where lines went.
+
+    >>> final_newline_as_in("A.\\nAnzeige", "A.\\n"), final_newline_as_in("A.\\r\\n", "A.\\n")
+    ('A.', 'A.\\n')
+    """
+    if LINE_BREAK.fullmatch(original[-1:]) or not cleaned.endswith("\n"):
+        return cleaned
+    return cleaned[:-1]
