@@ -125,7 +125,7 @@ def build_report_parser() -> argparse.ArgumentParser:
     # What a normal run has and a report does not: so that one validation and one runner
     # serve both.
     p.set_defaults(output=None, in_place=False, explain=False, stats=False,
-                   removed_field=None)
+                   removed_field=None, doc_stats=None, drop_empty=False, keep_partial=False)
     return p
 
 
