@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -188,6 +189,16 @@ class _Piece:
     error: CleanerError | None = None
 
 
+def _counted(results: Iterator[T], completes: Callable[[T], bool]) -> Iterator[T]:
+    from tqdm import tqdm
+
+    with tqdm(unit="doc", file=sys.stderr, mininterval=0.5) as bar:
+        for result in results:
+            yield result
+            if completes(result):
+                bar.update()
+
+
 class Runner:
     """Cleans the jobs of one invocation.
 
@@ -207,6 +218,7 @@ class Runner:
 
     def run(self, jobs: Sequence[Job], stdout: IO[bytes]) -> None:
         """Clean every job; a failing input is reported and the others go on."""
+        self.stats.started = time.perf_counter()
         if self.options.jsonl:
             for job in jobs:
                 self._guard(job, functools.partial(self._jsonl, job, stdout))
@@ -227,12 +239,14 @@ class Runner:
                 raise
             self._fail(f"{job.target}: cannot write: {e.strerror or e}")
 
-    def _progress(self, results: Iterator[T], unit: str) -> Iterator[T]:
+    def _progress(self, results: Iterator[T],
+                  completes: Callable[[T], bool] = lambda result: True) -> Iterator[T]:
+        """``results`` as they are, with a bar on stderr when asked that counts documents:
+        it moves on each result that ``completes`` one (a long text comes back in
+        segments, and only its last one does)."""
         if not self.options.progress:
             return results
-        from tqdm import tqdm
-
-        return iter(tqdm(results, unit=unit, file=sys.stderr, mininterval=0.5))
+        return _counted(results, completes)
 
     def _texts(self, jobs: Sequence[Job], stdout: IO[bytes]) -> None:
         """Each text input read in segments ahead of the results, which are written in order;
@@ -260,7 +274,7 @@ class Runner:
                                               brief=not opts.explain)
         current: _TextDoc | None = None  # the document being written
         try:
-            for piece, result in self._progress(results, "segment"):
+            for piece, result in self._progress(results, lambda pair: pair[0].last):
                 current = piece.doc
                 if result is None:  # the input failed to read: only that comes back
                     error = cast(CleanerError, piece.error)
@@ -326,7 +340,7 @@ class Runner:
 
         results = self.cleaner.explain_tagged(records(), n_jobs=opts.n_jobs,
                                               brief=not opts.explain)
-        for (raw, record), result in self._progress(results, "doc"):
+        for (raw, record), result in self._progress(results):
             if record is None or result is None:
                 if opts.on_error == "keep":
                     write_all(sink, raw if raw.endswith(b"\n") else raw + b"\n")
