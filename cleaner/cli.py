@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 an input, output, rule or model error (every other input is
 still processed); 2 a usage error; 130 interrupted (SIGINT), 143 terminated (SIGTERM).
-Errors are one line on stderr, never a traceback.
+Errors are one line on stderr, never a traceback. Options come from the flags, over those
+of a config file (see :mod:`cleaner.configfile`).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Remove ads, promotional blocks, archive/tag footers and stray whitespace "
                     "from plain-text documents.")
     inputs = p.add_argument("inputs", nargs="*", metavar="FILE",
-                   help="text files or folders; none or '-' reads standard input")
+                            help="text files or folders; none or '-' reads standard input")
     p.add_argument("-V", "--version", action="version", version=f"cleaner {__version__}")
     talk = p.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true",
@@ -71,14 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
                            "that took, and how many inputs were planned")
     conf = p.add_mutually_exclusive_group()
     config = conf.add_argument("--config", metavar="FILE",
-                      help=f"read options from this TOML file instead of {TABLE} in "
-                           f"./{PYPROJECT}; flags override them")
+                               help=f"read options from this TOML file instead of {TABLE} in "
+                                    f"./{PYPROJECT}; flags override them")
     conf.add_argument("--no-config", action="store_true",
                       help=f"ignore {TABLE} in ./{PYPROJECT}")
     out = p.add_argument_group("output")
     output = out.add_argument("-o", "--output", metavar="PATH",
-                     help="write here instead of standard output (atomically); a folder when "
-                          "there are several inputs or a folder input")
+                              help="write here instead of standard output (atomically); a "
+                                   "folder when there are several inputs or a folder input")
     out.add_argument("--in-place", action="store_true",
                      help="replace each input file with its cleaned text (atomically)")
     out.add_argument("--explain", action="store_true",
@@ -117,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
                           f"for many short lines (default: {SEGMENT_LINES})")
     rules = p.add_argument_group("rules and model")
     rule_files = rules.add_argument("--rules", action="append", metavar="FILE",
-                       help="an extra rule file (TOML); repeatable; replaces the rules of a "
-                            "config file")
+                                    help="an extra rule file (TOML); repeatable; replaces "
+                                         "the rules of a config file")
     rules.add_argument("--no-builtin-rules", action="store_true", default=None,
                        help="use only the rule files given with --rules")
     rules.add_argument("--lang", metavar="CODE[,CODE]",

@@ -68,6 +68,20 @@ def test_verbose_names_the_model_and_its_threshold() -> None:
     assert "note: 1 input planned (JSON Lines)" in err
 
 
+class _Terminal:
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("flags", "bar"), [([], True), (["-q"], False),
+                                            (["-q", "--progress"], True)])
+def test_quiet_hides_the_terminals_progress_bar_unless_asked(
+        flags: list[str], bar: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    args = cli.build_parser().parse_args(flags)
+    assert cli.options_from_args(args).progress is bar
+
+
 def test_quiet_and_verbose_exclude_each_other() -> None:
     proc = run("-q", "-v", stdin=DOC)
     assert proc.returncode == 2
