@@ -10,18 +10,13 @@ make the cleaner load a model file (which runs code) of its choosing.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cleaner.errors import UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from cleaner.tomlfile import read_toml
 
 PYPROJECT = "pyproject.toml"
 TABLE = "[tool.cleaner]"
@@ -89,7 +84,7 @@ def load_config(path: str | None, folder: Path) -> ConfigFile | None:
         file, shown = found, PYPROJECT
     else:
         file, shown = Path(path), path
-    data = _read(file, shown)
+    data = read_toml(file, UsageError, "config file", shown)
     if file.name != PYPROJECT:
         return ConfigFile(shown, _checked(data, shown, file.parent))
     tool = data.get("tool")
@@ -102,17 +97,6 @@ def load_config(path: str | None, folder: Path) -> ConfigFile | None:
     if not isinstance(table, dict):
         raise UsageError(f"{source}: must be a table of options")
     return ConfigFile(source, _checked(table, source, file.parent))
-
-
-def _read(file: Path, shown: str) -> dict[str, Any]:
-    try:
-        with open(file, "rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-            return data
-    except OSError as e:
-        raise UsageError(f"{shown}: cannot read config file: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise UsageError(f"{shown}: not valid TOML: {e}") from None
 
 
 def _checked(table: dict[str, Any], source: str, folder: Path) -> dict[str, Any]:

@@ -16,7 +16,6 @@ tag names under "Tags:"), stopping at the first line that reads like prose.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -27,11 +26,7 @@ import regex
 
 from cleaner.config import HEAD_LINES, TAIL_LINES
 from cleaner.errors import RuleError, UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+from cleaner.tomlfile import read_toml
 
 WHERE = ("anywhere", "head", "tail")
 USER_RULE_TIMEOUT = 1.0  # seconds one user rule may take on one line
@@ -112,17 +107,6 @@ def builtin_phrase_files() -> dict[str, Path]:
     return {p.name[:-5]: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-            return data
-    except OSError as e:
-        raise RuleError(f"{path}: cannot read rule file: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise RuleError(f"{path}: not valid TOML: {e}") from None
-
-
 def _string_list(value: Any, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -147,7 +131,8 @@ def load_phrases(langs: Iterable[str] | None = None) -> dict[str, list[str]]:
     wanted = sorted(files) if langs is None else [code for code in langs if code in files]
     merged: dict[str, list[str]] = {}
     for code in wanted:
-        _merge_phrases(merged, _read_toml(files[code]), str(files[code]))
+        _merge_phrases(merged, read_toml(files[code], RuleError, "rule file"),
+                       str(files[code]))
     return merged
 
 
@@ -194,7 +179,7 @@ def _parse_rule(raw: Any, source: str) -> Rule:
 
 def read_rule_file(path: Path) -> tuple[list[Rule], dict[str, list[str]]]:
     """Parse one rule file into uncompiled rules and its own phrase lists."""
-    data = _read_toml(path)
+    data = read_toml(path, RuleError, "rule file")
     unknown = set(data) - {"rule", "phrases"}
     if unknown:
         raise RuleError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}"
