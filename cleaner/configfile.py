@@ -62,7 +62,8 @@ KEYS = tuple(_KEYS)
 @dataclass(frozen=True)
 class ConfigFile:
     """Options read from a file: ``source`` names the file (and table) in messages;
-    ``options`` are :class:`~cleaner.config.CleanerConfig` fields, paths made absolute."""
+    ``options`` are :class:`~cleaner.config.CleanerConfig` fields, with relative paths taken
+    from the file's folder."""
 
     source: str
     options: dict[str, Any]
