@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 an input, output, rule or model error (every other input is
 still processed); 2 a usage error; 130 interrupted (SIGINT), 143 terminated (SIGTERM).
-Errors are one line on stderr, never a traceback.
+Errors are one line on stderr, never a traceback. Options come from the flags, over those
+of a config file (see :mod:`cleaner.configfile`).
 """
 
 from __future__ import annotations
@@ -14,17 +15,30 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from cleaner import __version__
 from cleaner.config import SEGMENT_CHARS, SEGMENT_LINES, CleanerConfig
+from cleaner.configfile import PYPROJECT, TABLE, ConfigFile, load_config
 from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.errors import CleanerError, InputError, UsageError
 from cleaner.io import STDIO, check_encoding
 from cleaner.pipeline import Cleaner
 from cleaner.removals import DEFAULT_SAMPLE, Removals
 from cleaner.report import write_report
-from cleaner.runner import ON_ERROR, Options, Runner, check_side_output, plan_jobs, read_jobs
+from cleaner.runner import (
+    ON_ERROR,
+    Job,
+    Options,
+    Runner,
+    check_side_output,
+    plan_jobs,
+    read_jobs,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2  # argparse exits with 2 on usage errors too
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
@@ -42,9 +56,12 @@ examples:
   cleaner --rules my_rules.toml --stats article.txt
   cleaner report --jsonl shard.jsonl.gz -o report.html   what was removed, as a web page
   cleaner --jsonl in.jsonl -o out.jsonl --report report.html   ... beside a normal run
+  cleaner --config cleaner.toml -v corpus/ -o cleaned/   options from a file, say what loaded
+  cleaner --print-completion bash > ~/.local/share/bash-completion/completions/cleaner
 
 A first argument "report" starts the report command (cleaner report --help); a file named
-report is ./report, or follows --.
+report is ./report, or follows --. Options also come from [tool.cleaner] in ./pyproject.toml
+(or --config FILE); flags override them.
 
 exit codes: 0 ok, 1 input/output/rule/model error, 2 usage error, 130 interrupted,
 143 terminated
@@ -67,13 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cleaner", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Remove ads, promotional blocks, archive/tag footers and stray whitespace "
                     "from plain-text documents.")
-    p.add_argument("inputs", nargs="*", metavar="FILE",
-                   help="text files or folders; none or '-' reads standard input")
-    p.add_argument("--version", action="version", version=f"cleaner {__version__}")
+    inputs = p.add_argument("inputs", nargs="*", metavar="FILE",
+                            help="text files or folders; none or '-' reads standard input")
+    p.add_argument("-V", "--version", action="version", version=f"cleaner {__version__}")
+    config = _add_talk_and_config_options(p)
     out = p.add_argument_group("output")
-    out.add_argument("-o", "--output", metavar="PATH",
-                     help="write here instead of standard output (atomically); a folder when "
-                          "there are several inputs or a folder input")
+    output = out.add_argument("-o", "--output", metavar="PATH",
+                              help="write here instead of standard output (atomically); a "
+                                   "folder when there are several inputs or a folder input")
     out.add_argument("--in-place", action="store_true",
                      help="replace each input file with its cleaned text (atomically)")
     out.add_argument("--explain", action="store_true",
@@ -99,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --jsonl, -o and --on-error fail: when a bad record stops "
                           "the run, keep the output file with every record before it "
                           "(default: no file)")
-    _add_rule_options(p.add_argument_group("rules and model"))
+    rule_files, model = _add_rule_options(p.add_argument_group("rules and model"))
+    _add_completion(p, files=[inputs, output, rule_files, model, config])
     return p
 
 
@@ -115,6 +134,7 @@ def build_report_parser() -> argparse.ArgumentParser:
     p.add_argument("inputs", nargs="*", metavar="IN",
                    help="text files, folders or JSON Lines files, compressed or not; none or "
                         "'-' reads standard input")
+    _add_talk_and_config_options(p)
     page = p.add_argument_group("page")
     page.add_argument("-o", "--output", dest="report", required=True, metavar="FILE",
                       help="the HTML page to write (atomically)")
@@ -127,6 +147,24 @@ def build_report_parser() -> argparse.ArgumentParser:
     p.set_defaults(output=None, in_place=False, explain=False, stats=False,
                    removed_field=None, doc_stats=None, drop_empty=False, keep_partial=False)
     return p
+
+
+def _add_talk_and_config_options(p: argparse.ArgumentParser) -> argparse.Action:
+    """-q/-v and --config/--no-config; returns the --config action (it completes paths)."""
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true",
+                      help="report errors only: no warnings, and no progress bar unless "
+                           "--progress")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="also say which options, rules and model were loaded, how long "
+                           "that took, and how many inputs were planned")
+    conf = p.add_mutually_exclusive_group()
+    config = conf.add_argument("--config", metavar="FILE",
+                               help=f"read options from this TOML file instead of {TABLE} in "
+                                    f"./{PYPROJECT}; flags override them")
+    conf.add_argument("--no-config", action="store_true",
+                      help=f"ignore {TABLE} in ./{PYPROJECT}")
+    return config
 
 
 def _add_run_options(group: argparse._ArgumentGroup) -> None:
@@ -163,41 +201,79 @@ def _add_input_options(group: argparse._ArgumentGroup) -> None:
                        help="clean input that contains NUL bytes instead of refusing it")
     group.add_argument("--glob", default="*", metavar="PATTERN",
                        help="files to take from folder inputs, recursively (default: *)")
-    group.add_argument("--segment-chars", type=int, default=SEGMENT_CHARS, metavar="N",
+    group.add_argument("--segment-chars", type=int, metavar="N",
                        help="clean a document longer than N characters in segments of about "
                             "N, cut between paragraphs, so that memory stays bounded "
                             f"(default: {SEGMENT_CHARS}, 8 Mi)")
-    group.add_argument("--segment-lines", type=int, default=SEGMENT_LINES, metavar="N",
+    group.add_argument("--segment-lines", type=int, metavar="N",
                        help="likewise for a document of more than N lines, which bounds "
                             f"memory for many short lines (default: {SEGMENT_LINES})")
 
 
-def _add_rule_options(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--rules", action="append", default=[], metavar="FILE",
-                       help="an extra rule file (TOML); repeatable")
-    group.add_argument("--no-builtin-rules", action="store_true",
+def _add_rule_options(group: argparse._ArgumentGroup,
+                      ) -> tuple[argparse.Action, argparse.Action]:
+    """The rule and model options; returns the --rules and --model actions (they complete
+    paths). Switches default to None: unset, so a config file's value stands."""
+    rule_files = group.add_argument("--rules", action="append", metavar="FILE",
+                                    help="an extra rule file (TOML); repeatable; replaces "
+                                         "the rules of a config file")
+    group.add_argument("--no-builtin-rules", action="store_true", default=None,
                        help="use only the rule files given with --rules")
     group.add_argument("--lang", metavar="CODE[,CODE]",
                        help="load only these languages' phrase lists (default: all)")
-    group.add_argument("--no-model", action="store_true",
+    group.add_argument("--no-model", action="store_true", default=None,
                        help="rules and whitespace only, no line classifier")
-    group.add_argument("--model", metavar="PATH",
-                       help="a model file of your own (.npz, with its .json manifest beside it)")
+    model = group.add_argument("--model", metavar="PATH",
+                               help="a model file of your own (.npz, with its .json manifest "
+                                    "beside it)")
     group.add_argument("--trust-model", action="store_true",
                        help="deprecated, does nothing: loading a model runs no code")
     group.add_argument("--threshold", type=float, metavar="P",
                        help="remove lines whose boilerplate probability is above P "
                             "(default: the model's own)")
+    return rule_files, model
 
 
-def config_from_args(args: argparse.Namespace) -> CleanerConfig:
-    """Turn parsed flags into a :class:`CleanerConfig`."""
+def _add_completion(parser: argparse.ArgumentParser,
+                    files: Sequence[argparse.Action]) -> None:
+    """``--print-completion SHELL``: a completion script from shtab (the ``completion``
+    extra), which completes the options and, for ``files``, paths. Without shtab the
+    option is still there and says what to install."""
+    try:
+        import shtab
+    except ImportError:
+        parser.add_argument("--print-completion", metavar="SHELL",
+                            action=_CompletionUnavailable,
+                            help="print a shell completion script (needs shtab: "
+                                 "pip install 'cleaner[completion]')")
+        return
+    for action in files:
+        action.complete = shtab.FILE  # type: ignore[attr-defined]
+    shtab.add_argument_to(parser, ["--print-completion"],
+                          help="print a shell completion script for SHELL and exit")
+
+
+class _CompletionUnavailable(argparse.Action):
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        parser.error("--print-completion needs shtab: pip install 'cleaner[completion]' "
+                     "(or pip install shtab)")
+
+
+def config_from_args(args: argparse.Namespace,
+                     settings: ConfigFile | None = None) -> CleanerConfig:
+    """Turn parsed flags into a :class:`CleanerConfig`, over the options of a config file:
+    a flag given on the command line overrides the file's value."""
     langs = tuple(c.strip() for c in args.lang.split(",") if c.strip()) if args.lang else None
-    return CleanerConfig(
-        rules=tuple(args.rules), builtin_rules=not args.no_builtin_rules, langs=langs,
-        use_model=not args.no_model, model_path=args.model,
-        threshold=args.threshold, segment_chars=args.segment_chars,
-        segment_lines=args.segment_lines)
+    flags = {"rules": None if args.rules is None else tuple(args.rules),
+             "builtin_rules": False if args.no_builtin_rules else None,
+             "langs": langs,
+             "use_model": False if args.no_model else True if args.model else None,
+             "model_path": args.model, "threshold": args.threshold,
+             "segment_chars": args.segment_chars, "segment_lines": args.segment_lines}
+    options = {**(settings.options if settings else {}),
+               **{k: v for k, v in flags.items() if v is not None}}
+    return CleanerConfig.from_options(**options)
 
 
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -214,7 +290,7 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--model and --no-model exclude each other")
     if args.jobs == 0 or args.jobs < -1:
         parser.error("--jobs must be a positive number, or -1 for all cores")
-    if args.segment_chars < 1 or args.segment_lines < 1:
+    if any(n is not None and n < 1 for n in (args.segment_chars, args.segment_lines)):
         parser.error("--segment-chars and --segment-lines must be positive numbers")
     if not args.jsonl and (args.removed_field or args.doc_stats or args.keep_partial
                            or args.on_error != "fail"):
@@ -258,7 +334,7 @@ def _check_added_fields(parser: argparse.ArgumentParser, args: argparse.Namespac
 def options_from_args(args: argparse.Namespace) -> Options:
     """The runner's options from parsed flags."""
     progress = args.progress or (sys.stderr is not None and sys.stderr.isatty()
-                                 and not args.no_progress)
+                                 and not args.no_progress and not args.quiet)
     return Options(jsonl=args.jsonl, text_field=args.text_field,
                    removed_field=args.removed_field, doc_stats_field=args.doc_stats,
                    on_error=args.on_error, keep_partial=args.keep_partial,
@@ -271,6 +347,23 @@ def options_from_args(args: argparse.Namespace) -> Options:
 def _report(message: str) -> None:
     if sys.stderr is not None:  # started with standard error closed: nowhere to say it
         print(f"cleaner: {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Messages for stderr, one line each: "error: ..." always, "warning: ..." unless
+    ``quiet``, and :meth:`note` (what was loaded and planned) only when ``verbose``."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+    def __call__(self, message: str) -> None:
+        if not (self.quiet and message.startswith("warning:")):
+            _report(message)
+
+    def note(self, message: str) -> None:
+        if self.verbose:
+            _report(f"note: {message}")
 
 
 _TRACKER = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
@@ -322,10 +415,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_usage(parser, args)
     except SystemExit as e:  # argparse: --help, --version and usage errors
         return int(e.code or 0)
+    except BrokenPipeError:  # `cleaner --print-completion bash | head` ends quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
+        return EXIT_OK
+    report = Reporter(quiet=args.quiet, verbose=args.verbose)
+    try:
+        settings = None if args.no_config else load_config(args.config, Path.cwd())
+    except UsageError as e:
+        report(f"error: {e}")
+        return EXIT_USAGE
     _quiet_worker_tracker()
     with _terminate_cleanly():
         try:
-            return _run(args, report_only)
+            return _run(args, settings, report, report_only)
         except KeyboardInterrupt:
             _report("error: interrupted")
             return EXIT_INTERRUPTED
@@ -334,35 +436,46 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_TERMINATED
 
 
-def _run(args: argparse.Namespace, report_only: bool = False) -> int:
+def _run(args: argparse.Namespace, settings: ConfigFile | None, report: Reporter,
+         report_only: bool = False) -> int:
     """Clean as the arguments say; ``report_only`` writes the report and no cleaned text."""
     if args.trust_model:
-        _report("warning: --trust-model is deprecated and does nothing: loading a model runs "
-                "no code")
+        report("warning: --trust-model is deprecated and does nothing: loading a model runs "
+               "no code")
+    if settings is not None:
+        report.note(f"options from {settings.source}: "
+                    f"{', '.join(sorted(settings.options)) or 'none'}")
     try:
         if report_only:
-            jobs = read_jobs(args.inputs, args.glob, _report)
+            jobs = read_jobs(args.inputs, args.glob, report)
         else:
-            jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, _report)
+            jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, report)
         if sys.stdout is None and not report_only and any(job.target is None for job in jobs):
             raise InputError("standard output is closed; give -o PATH")
-        cleaner = Cleaner(config_from_args(args))
-        removals = None
-        if args.report:
-            check_side_output(args.report, jobs)
-            removals = Removals(cleaner.threshold if cleaner.model is not None else None,
-                                args.sample or DEFAULT_SAMPLE, args.seed or 0)
-    except UsageError as e:
-        _report(f"error: {e}")
-        return EXIT_USAGE
     except (CleanerError, ValueError) as e:
-        _report(f"error: {e}")
-        return EXIT_ERROR
+        return _failed(report, e)
+    started = time.perf_counter()
+    try:
+        cleaner = Cleaner(config_from_args(args, settings))
+    except (CleanerError, ValueError) as e:  # an option from a file is named by the file too
+        return _failed(report, e, f" (with options from {settings.source})" if settings else "")
+    loading = time.perf_counter() - started
+    removals = None
+    if args.report:
+        try:
+            check_side_output(args.report, jobs)
+        except (CleanerError, ValueError) as e:
+            return _failed(report, e)
+        removals = Removals(cleaner.threshold if cleaner.model is not None else None,
+                            args.sample or DEFAULT_SAMPLE, args.seed or 0)
     options = options_from_args(args)
     if options.n_jobs < args.jobs:
-        _report(f"warning: --jobs {args.jobs}: using {options.n_jobs} worker processes, "
-                f"{MAX_WORKERS_PER_CORE} per core at most")
-    runner = Runner(cleaner, options, _report, removals)
+        report(f"warning: --jobs {args.jobs}: using {options.n_jobs} worker processes, "
+               f"{MAX_WORKERS_PER_CORE} per core at most")
+    if report.verbose:
+        _describe(report, cleaner, loading, jobs, options)
+    runner = Runner(cleaner, options, report, removals)
+    runner.stats.loading_seconds = loading
     try:
         with contextlib.ExitStack() as files:
             stdout = (files.enter_context(open(os.devnull, "wb")) if report_only
@@ -381,6 +494,33 @@ def _run(args: argparse.Namespace, report_only: bool = False) -> int:
     if removals is not None:
         return _write_report(args, removals, cleaner, runner)
     return EXIT_ERROR if runner.failed else EXIT_OK
+
+
+def _failed(report: Reporter, error: Exception, origin: str = "") -> int:
+    """Report an error that stops the run before cleaning; its exit code."""
+    report(f"error: {error}{origin}")
+    return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ERROR
+
+
+def _describe(report: Reporter, cleaner: Cleaner, loading: float, jobs: Sequence[Job],
+              options: Options) -> None:
+    """The ``--verbose`` account of what was loaded and what will be cleaned."""
+    cfg = cleaner.config
+    sources = (["shipped"] if cfg.builtin_rules else []) + list(cfg.rules)
+    langs = ", ".join(cfg.langs) if cfg.langs is not None else "all"
+    report.note(f"rules: {len(cleaner.rules.rules)} ({' + '.join(sources) or 'no file'}); "
+                f"languages: {langs}")
+    if cleaner.model is None:
+        report.note("model: none (rules only)")
+    else:
+        name = getattr(cleaner.model, "name", type(cleaner.model).__name__)
+        where = cfg.model_path or "bundled"
+        report.note(f"model: {name} ({where}), threshold {cleaner.threshold:g}")
+    report.note(f"rules and model loaded in {loading:.2f} s")
+    kind = "JSON Lines" if options.jsonl else "text"
+    count = f"{len(jobs)} input{'s' if len(jobs) != 1 else ''}"
+    report.note(f"{count} planned ({kind}), {options.n_jobs} worker "
+                f"process{'es' if options.n_jobs != 1 else ''}")
 
 
 def _write_report(args: argparse.Namespace, removals: Removals, cleaner: Cleaner,

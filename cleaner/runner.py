@@ -14,6 +14,7 @@ import dataclasses
 import functools
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -241,6 +242,16 @@ class Recorder(Protocol):
         JSON Lines record (``None`` for text input)."""
 
 
+def _counted(results: Iterator[T], completes: Callable[[T], bool]) -> Iterator[T]:
+    from tqdm import tqdm
+
+    with tqdm(unit="doc", file=sys.stderr, mininterval=0.5) as bar:
+        for result in results:
+            yield result
+            if completes(result):
+                bar.update()
+
+
 class Runner:
     """Cleans the jobs of one invocation.
 
@@ -264,6 +275,7 @@ class Runner:
 
     def run(self, jobs: Sequence[Job], stdout: IO[bytes]) -> None:
         """Clean every job; a failing input is reported and the others go on."""
+        self.stats.started = time.perf_counter()
         if self.options.jsonl:
             for job in jobs:
                 self._guard(job, functools.partial(self._jsonl, job, stdout))
@@ -284,12 +296,14 @@ class Runner:
                 raise
             self._fail(f"{job.target}: cannot write: {e.strerror or e}")
 
-    def _progress(self, results: Iterator[T], unit: str) -> Iterator[T]:
+    def _progress(self, results: Iterator[T],
+                  completes: Callable[[T], bool] = lambda result: True) -> Iterator[T]:
+        """``results`` as they are, with a bar on stderr when asked that counts documents:
+        it moves on each result that ``completes`` one (a long text comes back in
+        segments, and only its last one does)."""
         if not self.options.progress:
             return results
-        from tqdm import tqdm
-
-        return iter(tqdm(results, unit=unit, file=sys.stderr, mininterval=0.5))
+        return _counted(results, completes)
 
     def _texts(self, jobs: Sequence[Job], stdout: IO[bytes]) -> None:
         """Each text input read in segments ahead of the results, which are written in order;
@@ -317,7 +331,7 @@ class Runner:
                                               brief=self._brief)
         current: _TextDoc | None = None  # the document being written
         try:
-            for piece, result in self._progress(results, "segment"):
+            for piece, result in self._progress(results, lambda pair: pair[0].last):
                 current = piece.doc
                 if result is None:  # the input failed to read: only that comes back
                     error = cast(CleanerError, piece.error)
@@ -412,7 +426,7 @@ class Runner:
 
         results = self.cleaner.explain_tagged(records(), n_jobs=opts.n_jobs,
                                               brief=self._brief)
-        for (raw, record, line_no), result in self._progress(results, "doc"):
+        for (raw, record, line_no), result in self._progress(results):
             if record is None or result is None:
                 self._pass_or_skip(sink, raw, skip=record is None and opts.on_error == "skip")
                 continue

@@ -11,7 +11,6 @@ list as ``\\L<name>``; adding a language means adding one phrase file.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -21,12 +20,7 @@ from typing import Any
 import regex
 
 from cleaner.errors import RuleError, UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
-
+from cleaner.tomlfile import read_toml
 
 WHERE = ("anywhere", "head", "tail")
 
@@ -95,17 +89,6 @@ def builtin_phrase_files() -> dict[str, Path]:
     return {p.name[:-5]: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml")}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with open(path, "rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
-            return data
-    except OSError as e:
-        raise RuleError(f"{path}: cannot read rule file: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise RuleError(f"{path}: not valid TOML: {e}") from None
-
-
 def _string_list(value: Any, what: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -130,7 +113,8 @@ def load_phrases(langs: Iterable[str] | None = None) -> dict[str, list[str]]:
     wanted = sorted(files) if langs is None else [code for code in langs if code in files]
     merged: dict[str, list[str]] = {}
     for code in wanted:
-        _merge_phrases(merged, _read_toml(files[code]), str(files[code]))
+        _merge_phrases(merged, read_toml(files[code], RuleError, "rule file"),
+                       str(files[code]))
     return merged
 
 
@@ -177,7 +161,7 @@ def _parse_rule(raw: Any, source: str) -> Rule:
 
 def read_rule_file(path: Path) -> tuple[list[Rule], dict[str, list[str]]]:
     """Parse one rule file into uncompiled rules and its own phrase lists."""
-    data = _read_toml(path)
+    data = read_toml(path, RuleError, "rule file")
     unknown = set(data) - {"rule", "phrases"}
     if unknown:
         raise RuleError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}"
