@@ -237,27 +237,33 @@ def _add_rule_options(group: argparse._ArgumentGroup,
 def _add_completion(parser: argparse.ArgumentParser,
                     files: Sequence[argparse.Action]) -> None:
     """``--print-completion SHELL``: a completion script from shtab (the ``completion``
-    extra), which completes the options and, for ``files``, paths. Without shtab the
-    option is still there and says what to install."""
-    try:
-        import shtab
-    except ImportError:
-        parser.add_argument("--print-completion", metavar="SHELL",
-                            action=_CompletionUnavailable,
-                            help="print a shell completion script (needs shtab: "
-                                 "pip install 'cleaner[completion]')")
-        return
-    for action in files:
-        action.complete = shtab.FILE  # type: ignore[attr-defined]
-    shtab.add_argument_to(parser, ["--print-completion"],
-                          help="print a shell completion script for SHELL and exit")
+    extra), which completes the options and, for ``files``, paths. shtab is imported only
+    then, so that it costs an ordinary run nothing."""
+    parser.add_argument("--print-completion", metavar="SHELL", action=_PrintCompletion,
+                        files=files,
+                        help="print a shell completion script for SHELL (bash, zsh or tcsh) "
+                             "and exit; needs shtab: pip install 'cleaner[completion]'")
 
 
-class _CompletionUnavailable(argparse.Action):
+class _PrintCompletion(argparse.Action):
+    def __init__(self, *args: Any, files: Sequence[argparse.Action], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.files = files
+
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
                  values: Any, option_string: str | None = None) -> None:
-        parser.error("--print-completion needs shtab: pip install 'cleaner[completion]' "
-                     "(or pip install shtab)")
+        try:
+            import shtab
+        except ImportError:
+            parser.error("--print-completion needs shtab: pip install 'cleaner[completion]' "
+                         "(or pip install shtab)")
+        if values not in shtab.SUPPORTED_SHELLS:
+            parser.error(f"--print-completion: no completion for {values!r}; choose from "
+                         f"{', '.join(shtab.SUPPORTED_SHELLS)}")
+        for action in self.files:
+            action.complete = shtab.FILE  # type: ignore[attr-defined]
+        print(shtab.complete(parser, shell=values))
+        parser.exit(0)
 
 
 def config_from_args(args: argparse.Namespace,
