@@ -8,7 +8,7 @@
 from cleaner.config import CleanerConfig
 from cleaner.errors import CleanerError, InputError, ModelError, RuleError
 from cleaner.pipeline import Cleaner, clean
-from cleaner.types import CleanResult, Decision, Stage
+from cleaner.types import CleanResult, Decision, DocStats, Stage
 
 __version__ = "0.1.0"
 
@@ -18,6 +18,7 @@ __all__ = [
     "CleanerConfig",
     "CleanerError",
     "Decision",
+    "DocStats",
     "InputError",
     "ModelError",
     "RuleError",

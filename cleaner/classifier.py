@@ -13,18 +13,19 @@ second, and does not depend on the scikit-learn version):
 3. a logistic regression over the second stage's scores around each line
    (:func:`features.neighbour_matrix`), so blocks are judged as blocks.
 
-The file is a joblib pickle, and unpickling can run code. The bundled model is only loaded
-after its SHA-256 matches the manifest shipped inside the package; any other path must be
-passed with ``trust=True``. The manifest beside the model (same stem, ``.json``) also pins
-the feature version.
+The file is a numpy ``.npz`` archive of those arrays, read with ``allow_pickle=False``:
+loading a model runs no code from it, whoever made it, so a model file needs no trust. The
+manifest beside it (same stem, ``.json``) pins the feature version and the file's SHA-256;
+the bundled model is only loaded when that matches.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from collections.abc import Sequence
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,11 +33,13 @@ from typing import Any
 import numpy as np
 
 from cleaner import features
+from cleaner.config import SmoothingConfig
 from cleaner.errors import ModelError
+from cleaner.io import file_sha256
 
-DEFAULT_MODEL = "line-v1.joblib"
-MODEL_FORMAT = 1  # layout of the arrays below; bump when it changes
-_PARTS = {"format", "stage1_coef", "stage1_intercept", "stage2", "stage3"}
+DEFAULT_MODEL = "line-v1.npz"
+MODEL_FORMAT = 2  # layout of the arrays below; bump when it changes (1: a joblib pickle)
+_NETS = ("stage2", "stage3")
 _RETRAIN = ("reinstall cleaner to restore the bundled model, or retrain one with "
             "`python -m training.train --out DIR`")
 
@@ -51,15 +54,6 @@ def manifest_path(model_path: str | os.PathLike[str]) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 class LineClassifier:
     """Scores every non-blank line of a batch of documents with P(boilerplate)."""
 
@@ -68,28 +62,23 @@ class LineClassifier:
         self.manifest = manifest
         self.threshold: float = float(manifest["threshold"])
         self.name: str = str(manifest["model_version"])
-        # Keyword arguments for cleaner.smoothing.smooth chosen with this model's threshold.
-        self.smoothing: dict[str, Any] = {
-            k: v for k, v in (manifest.get("smoothing") or {}).items()
-            if k in ("switch_cost", "min_remove", "tail_min_lines", "tail_steps", "tail_above")}
+        # Smoothing tuned together with this model's threshold.
+        self.smoothing = SmoothingConfig.from_mapping(manifest.get("smoothing"))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *,
-             trust: bool = False) -> LineClassifier:
+             trust: bool | None = None) -> LineClassifier:
         """Load the bundled model (``path=None``) or a model file of your own.
 
-        A user path needs ``trust=True``: loading a joblib file runs code from it. Every
-        failure (missing or corrupt file, checksum, feature or scikit-learn version mismatch)
-        raises :class:`~cleaner.errors.ModelError` saying what to do.
+        Every failure (missing or corrupt file, checksum, layout or feature version
+        mismatch) raises :class:`~cleaner.errors.ModelError` saying what to do. ``trust`` is
+        deprecated and does nothing: loading a model runs no code from it.
         """
-        if path is None:
-            model_file = bundled_model_path()
-        else:
-            if not trust:
-                raise ModelError(f"{path}: refusing to load a model file that is not the "
-                                 "bundled one without trust (joblib runs code when loading); "
-                                 "pass trust=True (CLI: --trust-model) if you made this file")
-            model_file = Path(path)
+        if trust is not None:
+            warnings.warn("trust is deprecated and does nothing: model files are plain "
+                          "arrays now, and loading one runs no code", DeprecationWarning,
+                          stacklevel=2)
+        model_file = bundled_model_path() if path is None else Path(path)
         if not model_file.is_file():  # before the manifest, so the message names the model
             raise ModelError(f"{model_file}: model file not found"
                              + (f"; {_RETRAIN}" if path is None else ""))
@@ -99,7 +88,7 @@ class LineClassifier:
             raise ModelError(f"{model_file}: SHA-256 does not match its manifest "
                              f"{manifest_path(model_file).name}: the file is damaged or "
                              f"was replaced; {_RETRAIN}")
-        return cls(_unpickle(model_file), manifest)
+        return cls(read_params(model_file), manifest)
 
     def predict(self, docs: Sequence[tuple[Sequence[str], Sequence[str | None]]],
                 memo: LineMemo | None = None) -> list[np.ndarray]:
@@ -134,7 +123,7 @@ class LineMemo:
     def __init__(self) -> None:
         self._row: dict[str, int] = {}
         self._score = np.zeros(0)
-        self._shape = np.zeros((0, len(features.SHAPE_NAMES)))
+        self._shape = np.zeros((0, len(features.SHAPE)))
 
     def features(self, params: dict[str, Any], lines: Sequence[str],
                  ) -> tuple[np.ndarray, np.ndarray]:
@@ -156,8 +145,8 @@ STAGE3_EXTRA = ("log_len", "ends_stop", "starts_bullet", "log_repeats", "doc_pro
 
 def stage3_values(batch: features.Batch, context: np.ndarray, score2: np.ndarray) -> np.ndarray:
     """Stage 3's inputs: stage 2's logits around the line plus a few line features."""
-    extra = [features.CONTEXT_NAMES.index(c) for c in STAGE3_EXTRA]
-    return np.hstack([features.neighbour_matrix(batch, score2), context[:, extra]])
+    extra = context[:, features.CONTEXT.indices(STAGE3_EXTRA)]
+    return np.hstack([features.neighbour_matrix(batch, score2), extra])
 
 
 def net_logit(net: dict[str, Any], values: np.ndarray) -> np.ndarray:
@@ -228,17 +217,50 @@ def _read_manifest(model_file: Path) -> dict[str, Any]:
     return manifest
 
 
-def _unpickle(model_file: Path) -> dict[str, Any]:
-    import joblib
+def write_params(params: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Store a model's arrays as an ``.npz`` archive (the same bytes for the same arrays):
+    each network's layers under ``stageN.weights.K`` and ``stageN.biases.K``."""
+    arrays = {"format": np.asarray(MODEL_FORMAT),
+              "stage1_coef": np.asarray(params["stage1_coef"]),
+              "stage1_intercept": np.asarray(params["stage1_intercept"], dtype=np.float64)}
+    for stage in _NETS:
+        net = params[stage]
+        arrays[f"{stage}.mean"], arrays[f"{stage}.scale"] = net["mean"], net["scale"]
+        for kind in ("weights", "biases"):
+            arrays.update({f"{stage}.{kind}.{k}": np.asarray(a)
+                           for k, a in enumerate(net[kind])})
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)  # type: ignore[arg-type]  # stubs: names vs allow_pickle
 
+
+def read_params(model_file: Path) -> dict[str, Any]:
+    """A model's arrays from its ``.npz`` archive; nothing in it is run (no pickles)."""
     try:
-        params = joblib.load(model_file)
-    except Exception as e:  # any unpickling failure means a broken or foreign file
+        with np.load(model_file, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
         raise ModelError(f"{model_file}: cannot load model ({type(e).__name__}: {e}); "
-                         f"{_RETRAIN}") from None
-    if not isinstance(params, dict) or not set(params) >= _PARTS:
-        raise ModelError(f"{model_file}: not a cleaner line model; {_RETRAIN}")
-    if params["format"] != MODEL_FORMAT:
-        raise ModelError(f"{model_file}: model format {params['format']}, this cleaner reads "
-                         f"format {MODEL_FORMAT}; {_RETRAIN}")
+                         f"model files are .npz archives of arrays; {_RETRAIN}") from None
+    try:
+        if int(arrays["format"]) != MODEL_FORMAT:
+            raise ModelError(f"{model_file}: model format {int(arrays['format'])}, this "
+                             f"cleaner reads format {MODEL_FORMAT}; {_RETRAIN}")
+        params: dict[str, Any] = {"format": MODEL_FORMAT,
+                                  "stage1_coef": arrays["stage1_coef"],
+                                  "stage1_intercept": float(arrays["stage1_intercept"])}
+        for stage in _NETS:
+            params[stage] = {"mean": arrays[f"{stage}.mean"],
+                             "scale": arrays[f"{stage}.scale"],
+                             "weights": _layers(arrays, f"{stage}.weights"),
+                             "biases": _layers(arrays, f"{stage}.biases")}
+    except (KeyError, TypeError, ValueError):
+        raise ModelError(f"{model_file}: not a cleaner line model; {_RETRAIN}") from None
     return params
+
+
+def _layers(arrays: Mapping[str, np.ndarray], prefix: str) -> list[np.ndarray]:
+    """``prefix.0``, ``prefix.1``, ... in order; at least one."""
+    count = sum(1 for name in arrays if name.startswith(f"{prefix}."))
+    if count == 0:
+        raise KeyError(prefix)
+    return [arrays[f"{prefix}.{k}"] for k in range(count)]

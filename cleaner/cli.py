@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 1 an input, output, rule or model error (every other input is
 still processed); 2 a usage error; 130 interrupted (SIGINT), 143 terminated (SIGTERM).
-Errors are one line on stderr, never a traceback.
+Errors are one line on stderr, never a traceback. Options come from the flags, over those
+of a config file (see :mod:`cleaner.configfile`).
 """
 
 from __future__ import annotations
@@ -14,15 +15,30 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from cleaner import __version__
-from cleaner.config import CleanerConfig
+from cleaner.config import SEGMENT_CHARS, SEGMENT_LINES, CleanerConfig
+from cleaner.configfile import PYPROJECT, TABLE, ConfigFile, load_config
+from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.errors import CleanerError, InputError, UsageError
 from cleaner.io import STDIO, check_encoding
-from cleaner.pipeline import MAX_WORKERS_PER_CORE, Cleaner, worker_count
-from cleaner.runner import ON_ERROR, Options, Runner, plan_jobs
-from cleaner.segment import SEGMENT_CHARS, SEGMENT_LINES
+from cleaner.pipeline import Cleaner
+from cleaner.removals import DEFAULT_SAMPLE, Removals
+from cleaner.report import write_report
+from cleaner.runner import (
+    ON_ERROR,
+    Job,
+    Options,
+    Runner,
+    check_side_output,
+    plan_jobs,
+    read_jobs,
+)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2  # argparse exits with 2 on usage errors too
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
@@ -35,11 +51,30 @@ examples:
   cleaner corpus/ -o cleaned/ --glob '*.txt'   mirror a folder tree
   cleaner --jsonl --text-field body < in.jsonl > out.jsonl
   cleaner --jsonl shard.jsonl.gz -o clean.jsonl.gz --jobs 8 --stats
+  cleaner --jsonl --doc-stats cleaning --drop-empty < in.jsonl > out.jsonl
   cleaner --explain article.txt            every line with its decision and why
   cleaner --rules my_rules.toml --stats article.txt
+  cleaner report --jsonl shard.jsonl.gz -o report.html   what was removed, as a web page
+  cleaner --jsonl in.jsonl -o out.jsonl --report report.html   ... beside a normal run
+  cleaner --config cleaner.toml -v corpus/ -o cleaned/   options from a file, say what loaded
+  cleaner --print-completion bash > ~/.local/share/bash-completion/completions/cleaner
+
+A first argument "report" starts the report command (cleaner report --help); a file named
+report is ./report, or follows --. Options also come from [tool.cleaner] in ./pyproject.toml
+(or --config FILE); flags override them.
 
 exit codes: 0 ok, 1 input/output/rule/model error, 2 usage error, 130 interrupted,
 143 terminated
+"""
+
+
+REPORT_EPILOG = """\
+examples:
+  cleaner report corpus/ --glob '*.txt' -o report.html
+  cleaner report --jsonl shard.jsonl.gz --text-field body -o report.html --sample 500
+  cleaner report --no-model article.txt -o report.html    what the rules alone remove
+
+exit codes: 0 ok, 1 input/output/rule/model error (no report is written), 2 usage error
 """
 
 
@@ -49,75 +84,202 @@ def build_parser() -> argparse.ArgumentParser:
         prog="cleaner", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Remove ads, promotional blocks, archive/tag footers and stray whitespace "
                     "from plain-text documents.")
-    p.add_argument("inputs", nargs="*", metavar="FILE",
-                   help="text files or folders; none or '-' reads standard input")
-    p.add_argument("--version", action="version", version=f"cleaner {__version__}")
+    inputs = p.add_argument("inputs", nargs="*", metavar="FILE",
+                            help="text files or folders; none or '-' reads standard input")
+    p.add_argument("-V", "--version", action="version", version=f"cleaner {__version__}")
+    config = _add_talk_and_config_options(p)
     out = p.add_argument_group("output")
-    out.add_argument("-o", "--output", metavar="PATH",
-                     help="write here instead of standard output (atomically); a folder when "
-                          "there are several inputs or a folder input")
+    output = out.add_argument("-o", "--output", metavar="PATH",
+                              help="write here instead of standard output (atomically); a "
+                                   "folder when there are several inputs or a folder input")
     out.add_argument("--in-place", action="store_true",
                      help="replace each input file with its cleaned text (atomically)")
     out.add_argument("--explain", action="store_true",
                      help="print every input line with its decision, stage, rule id or score")
     out.add_argument("--stats", action="store_true",
                      help="print counts of lines, bytes and removed lines to stderr at the end")
-    out.add_argument("--progress", action="store_true",
-                     help="show a progress bar on stderr (default: only when it is a terminal)")
-    out.add_argument("--no-progress", action="store_true", help="never show a progress bar")
-    out.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                     help="worker processes (default: all cores); the output does not "
-                          "depend on it")
+    _add_run_options(out)
+    out.add_argument("--report", metavar="FILE",
+                     help="also write an HTML page of what was removed, as `cleaner report` "
+                          "does")
+    _add_page_options(out)
     fmt = p.add_argument_group("input")
-    fmt.add_argument("--jsonl", action="store_true",
-                     help="input and output are JSON Lines; only the text field is cleaned")
-    fmt.add_argument("--text-field", default="text", metavar="NAME",
-                     help="the JSON field holding the text (default: text)")
+    _add_input_options(fmt)
     fmt.add_argument("--removed-field", metavar="NAME",
                      help="with --jsonl: add the removed lines to each record in this field")
-    fmt.add_argument("--on-error", choices=ON_ERROR, default="fail",
-                     help="with --jsonl, a bad record: fail (stop with an error; default), "
-                          "skip it, or keep it unchanged; skipped and kept records are "
-                          "reported and counted in --stats")
-    fmt.add_argument("--encoding", default="utf-8",
-                     help="encoding of text input and output (default: utf-8)")
-    fmt.add_argument("--allow-binary", action="store_true",
-                     help="clean input that contains NUL bytes instead of refusing it")
-    fmt.add_argument("--glob", default="*", metavar="PATTERN",
-                     help="files to take from folder inputs, recursively (default: *)")
-    fmt.add_argument("--segment-chars", type=int, default=SEGMENT_CHARS, metavar="N",
-                     help="clean a document longer than N characters in segments of about N, "
-                          "cut between paragraphs, so that memory stays bounded (default: "
-                          f"{SEGMENT_CHARS}, 8 Mi)")
-    fmt.add_argument("--segment-lines", type=int, default=SEGMENT_LINES, metavar="N",
-                     help="likewise for a document of more than N lines, which bounds memory "
-                          f"for many short lines (default: {SEGMENT_LINES})")
-    rules = p.add_argument_group("rules and model")
-    rules.add_argument("--rules", action="append", default=[], metavar="FILE",
-                       help="an extra rule file (TOML); repeatable")
-    rules.add_argument("--no-builtin-rules", action="store_true",
-                       help="use only the rule files given with --rules")
-    rules.add_argument("--lang", metavar="CODE[,CODE]",
-                       help="load only these languages' phrase lists (default: all)")
-    rules.add_argument("--no-model", action="store_true",
-                       help="rules and whitespace only, no line classifier")
-    rules.add_argument("--model", metavar="PATH", help="a model file of your own")
-    rules.add_argument("--trust-model", action="store_true",
-                       help="allow loading --model (model files can run code when loaded)")
-    rules.add_argument("--threshold", type=float, metavar="P",
-                       help="remove lines whose boilerplate probability is above P "
-                            "(default: the model's own)")
+    fmt.add_argument("--doc-stats", metavar="NAME",
+                     help="with --jsonl: add to each record, in this field, the fractions of "
+                          "its lines and characters removed and the lines removed per reason")
+    fmt.add_argument("--drop-empty", action="store_true",
+                     help="write nothing for a document cleaned to nothing (no record, no "
+                          "output file); counted in --stats")
+    fmt.add_argument("--keep-partial", action="store_true",
+                     help="with --jsonl, -o and --on-error fail: when a bad record stops "
+                          "the run, keep the output file with every record before it "
+                          "(default: no file)")
+    rule_files, model = _add_rule_options(p.add_argument_group("rules and model"))
+    _add_completion(p, files=[inputs, output, rule_files, model, config])
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> CleanerConfig:
-    """Turn parsed flags into a :class:`CleanerConfig`."""
+def build_report_parser() -> argparse.ArgumentParser:
+    """The parser of ``cleaner report``: the inputs and cleaning options of a normal run,
+    one HTML page out."""
+    p = argparse.ArgumentParser(
+        prog="cleaner report", epilog=REPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Clean the inputs and write one self-contained HTML page of what was "
+                    "removed: a summary, then sampled documents with the removed lines "
+                    "struck through. The cleaned text itself is not written.")
+    p.add_argument("inputs", nargs="*", metavar="IN",
+                   help="text files, folders or JSON Lines files, compressed or not; none or "
+                        "'-' reads standard input")
+    _add_talk_and_config_options(p)
+    page = p.add_argument_group("page")
+    page.add_argument("-o", "--output", dest="report", required=True, metavar="FILE",
+                      help="the HTML page to write (atomically)")
+    _add_page_options(page)
+    _add_run_options(page)
+    _add_input_options(p.add_argument_group("input"))
+    _add_rule_options(p.add_argument_group("rules and model"))
+    # What a normal run has and a report does not: so that one validation and one runner
+    # serve both.
+    p.set_defaults(output=None, in_place=False, explain=False, stats=False,
+                   removed_field=None, doc_stats=None, drop_empty=False, keep_partial=False)
+    return p
+
+
+def _add_talk_and_config_options(p: argparse.ArgumentParser) -> argparse.Action:
+    """-q/-v and --config/--no-config; returns the --config action (it completes paths)."""
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true",
+                      help="report errors only: no warnings, and no progress bar unless "
+                           "--progress")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="also say which options, rules and model were loaded, how long "
+                           "that took, and how many inputs were planned")
+    conf = p.add_mutually_exclusive_group()
+    config = conf.add_argument("--config", metavar="FILE",
+                               help=f"read options from this TOML file instead of {TABLE} in "
+                                    f"./{PYPROJECT}; flags override them")
+    conf.add_argument("--no-config", action="store_true",
+                      help=f"ignore {TABLE} in ./{PYPROJECT}")
+    return config
+
+
+def _add_run_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--progress", action="store_true",
+                       help="show a progress bar on stderr (default: only when it is a "
+                            "terminal)")
+    group.add_argument("--no-progress", action="store_true", help="never show a progress bar")
+    group.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                       help="worker processes (default: all cores); the output does not "
+                            "depend on it")
+
+
+def _add_page_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--sample", type=int, metavar="N",
+                       help=f"show N documents on the report page, chosen at random "
+                            f"(default: {DEFAULT_SAMPLE}); the summary counts all of them")
+    group.add_argument("--seed", type=int, metavar="N",
+                       help="the random seed of the sample (default: 0): the same input and "
+                            "seed give the same page")
+
+
+def _add_input_options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--jsonl", action="store_true",
+                       help="input and output are JSON Lines; only the text field is cleaned")
+    group.add_argument("--text-field", default="text", metavar="NAME",
+                       help="the JSON field holding the text (default: text)")
+    group.add_argument("--on-error", choices=ON_ERROR, default="fail",
+                       help="with --jsonl, a bad record: fail (stop with an error; default), "
+                            "skip it, or keep it unchanged; skipped and kept records are "
+                            "reported and counted in --stats")
+    group.add_argument("--encoding", default="utf-8",
+                       help="encoding of text input and output (default: utf-8)")
+    group.add_argument("--allow-binary", action="store_true",
+                       help="clean input that contains NUL bytes instead of refusing it")
+    group.add_argument("--glob", default="*", metavar="PATTERN",
+                       help="files to take from folder inputs, recursively (default: *)")
+    group.add_argument("--segment-chars", type=int, metavar="N",
+                       help="clean a document longer than N characters in segments of about "
+                            "N, cut between paragraphs, so that memory stays bounded "
+                            f"(default: {SEGMENT_CHARS}, 8 Mi)")
+    group.add_argument("--segment-lines", type=int, metavar="N",
+                       help="likewise for a document of more than N lines, which bounds "
+                            f"memory for many short lines (default: {SEGMENT_LINES})")
+
+
+def _add_rule_options(group: argparse._ArgumentGroup,
+                      ) -> tuple[argparse.Action, argparse.Action]:
+    """The rule and model options; returns the --rules and --model actions (they complete
+    paths). Switches default to None: unset, so a config file's value stands."""
+    rule_files = group.add_argument("--rules", action="append", metavar="FILE",
+                                    help="an extra rule file (TOML); repeatable; replaces "
+                                         "the rules of a config file")
+    group.add_argument("--no-builtin-rules", action="store_true", default=None,
+                       help="use only the rule files given with --rules")
+    group.add_argument("--lang", metavar="CODE[,CODE]",
+                       help="load only these languages' phrase lists (default: all)")
+    group.add_argument("--no-model", action="store_true", default=None,
+                       help="rules and whitespace only, no line classifier")
+    model = group.add_argument("--model", metavar="PATH",
+                               help="a model file of your own (.npz, with its .json manifest "
+                                    "beside it)")
+    group.add_argument("--trust-model", action="store_true",
+                       help="deprecated, does nothing: loading a model runs no code")
+    group.add_argument("--threshold", type=float, metavar="P",
+                       help="remove lines whose boilerplate probability is above P "
+                            "(default: the model's own)")
+    return rule_files, model
+
+
+def _add_completion(parser: argparse.ArgumentParser,
+                    files: Sequence[argparse.Action]) -> None:
+    """``--print-completion SHELL``: a completion script from shtab (the ``completion``
+    extra), which completes the options and, for ``files``, paths. shtab is imported only
+    then, so that it costs an ordinary run nothing."""
+    parser.add_argument("--print-completion", metavar="SHELL", action=_PrintCompletion,
+                        files=files,
+                        help="print a shell completion script for SHELL (bash, zsh or tcsh) "
+                             "and exit; needs shtab: pip install 'cleaner[completion]'")
+
+
+class _PrintCompletion(argparse.Action):
+    def __init__(self, *args: Any, files: Sequence[argparse.Action], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.files = files
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        try:
+            import shtab
+        except ImportError:
+            parser.error("--print-completion needs shtab: pip install 'cleaner[completion]' "
+                         "(or pip install shtab)")
+        if values not in shtab.SUPPORTED_SHELLS:
+            parser.error(f"--print-completion: no completion for {values!r}; choose from "
+                         f"{', '.join(shtab.SUPPORTED_SHELLS)}")
+        for action in self.files:
+            action.complete = shtab.FILE  # type: ignore[attr-defined]
+        print(shtab.complete(parser, shell=values))
+        parser.exit(0)
+
+
+def config_from_args(args: argparse.Namespace,
+                     settings: ConfigFile | None = None) -> CleanerConfig:
+    """Turn parsed flags into a :class:`CleanerConfig`, over the options of a config file:
+    a flag given on the command line overrides the file's value."""
     langs = tuple(c.strip() for c in args.lang.split(",") if c.strip()) if args.lang else None
-    return CleanerConfig(
-        rules=tuple(args.rules), builtin_rules=not args.no_builtin_rules, langs=langs,
-        use_model=not args.no_model, model_path=args.model, trust_model=args.trust_model,
-        threshold=args.threshold, segment_chars=args.segment_chars,
-        segment_lines=args.segment_lines)
+    flags = {"rules": None if args.rules is None else tuple(args.rules),
+             "builtin_rules": False if args.no_builtin_rules else None,
+             "langs": langs,
+             "use_model": False if args.no_model else True if args.model else None,
+             "model_path": args.model, "threshold": args.threshold,
+             "segment_chars": args.segment_chars, "segment_lines": args.segment_lines}
+    options = {**(settings.options if settings else {}),
+               **{k: v for k, v in flags.items() if v is not None}}
+    return CleanerConfig.from_options(**options)
 
 
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -134,27 +296,55 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("--model and --no-model exclude each other")
     if args.jobs == 0 or args.jobs < -1:
         parser.error("--jobs must be a positive number, or -1 for all cores")
-    if args.segment_chars < 1 or args.segment_lines < 1:
+    if any(n is not None and n < 1 for n in (args.segment_chars, args.segment_lines)):
         parser.error("--segment-chars and --segment-lines must be positive numbers")
-    if (args.removed_field or args.on_error != "fail") and not args.jsonl:
-        parser.error("--removed-field and --on-error go with --jsonl")
-    if args.removed_field is not None and args.removed_field == args.text_field:
-        parser.error("--removed-field must differ from --text-field, or it would replace "
-                     "the cleaned text")
+    if not args.jsonl and (args.removed_field or args.doc_stats or args.keep_partial
+                           or args.on_error != "fail"):
+        parser.error("--removed-field, --doc-stats, --on-error and --keep-partial go with "
+                     "--jsonl")
+    _check_added_fields(parser, args)
+    if args.drop_empty and (args.explain or args.in_place):
+        parser.error("--drop-empty does not go with --explain (which shows every line) or "
+                     "--in-place (a file cleaned to nothing would stay as it was)")
+    if args.keep_partial and (args.on_error != "fail" or not args.output):
+        parser.error("--keep-partial goes with -o/--output and --on-error fail (with skip "
+                     "or keep, no record stops the run)")
     if args.inputs.count(STDIO) > 1:
         parser.error("standard input ('-') can be read only once")
+    if not args.report and (args.sample is not None or args.seed is not None):
+        parser.error("--sample and --seed go with --report")
+    if args.sample is not None and args.sample < 1:
+        parser.error("--sample must be a positive number")
+    if args.report and args.report == args.output:
+        parser.error("--report needs a file of its own, not the -o output")
     try:
         check_encoding(args.encoding)
     except InputError as e:
         parser.error(str(e))
 
 
+def _check_added_fields(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """The fields --removed-field and --doc-stats add must not replace the text or each
+    other (a record's own field of that name is a bad record: see parse_record)."""
+    added = [(flag, name) for flag, name in (("--removed-field", args.removed_field),
+                                              ("--doc-stats", args.doc_stats))
+             if name is not None]
+    for flag, name in added:
+        if name == args.text_field:
+            parser.error(f"{flag} must differ from --text-field, or it would replace the "
+                         "cleaned text")
+    if len(added) == 2 and added[0][1] == added[1][1]:
+        parser.error("--removed-field and --doc-stats must name different fields")
+
+
 def options_from_args(args: argparse.Namespace) -> Options:
     """The runner's options from parsed flags."""
     progress = args.progress or (sys.stderr is not None and sys.stderr.isatty()
-                                 and not args.no_progress)
+                                 and not args.no_progress and not args.quiet)
     return Options(jsonl=args.jsonl, text_field=args.text_field,
-                   removed_field=args.removed_field, on_error=args.on_error,
+                   removed_field=args.removed_field, doc_stats_field=args.doc_stats,
+                   on_error=args.on_error, keep_partial=args.keep_partial,
+                   drop_empty=args.drop_empty,
                    explain=args.explain, encoding=args.encoding,
                    allow_binary=args.allow_binary, n_jobs=worker_count(args.jobs),
                    progress=progress)
@@ -163,6 +353,23 @@ def options_from_args(args: argparse.Namespace) -> Options:
 def _report(message: str) -> None:
     if sys.stderr is not None:  # started with standard error closed: nowhere to say it
         print(f"cleaner: {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Messages for stderr, one line each: "error: ..." always, "warning: ..." unless
+    ``quiet``, and :meth:`note` (what was loaded and planned) only when ``verbose``."""
+
+    quiet: bool = False
+    verbose: bool = False
+
+    def __call__(self, message: str) -> None:
+        if not (self.quiet and message.startswith("warning:")):
+            _report(message)
+
+    def note(self, message: str) -> None:
+        if self.verbose:
+            _report(f"note: {message}")
 
 
 _TRACKER = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
@@ -204,17 +411,29 @@ def _terminate_cleanly() -> Iterator[None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
-    parser = build_parser()
+    """Run the command line; returns the exit code. A first argument ``report`` runs
+    ``cleaner report`` (see :func:`build_report_parser`)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    report_only = argv[:1] == ["report"]
+    parser = build_report_parser() if report_only else build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(argv[1:] if report_only else argv)
         _check_usage(parser, args)
     except SystemExit as e:  # argparse: --help, --version and usage errors
         return int(e.code or 0)
+    except BrokenPipeError:  # `cleaner --print-completion bash | head` ends quietly
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
+        return EXIT_OK
+    report = Reporter(quiet=args.quiet, verbose=args.verbose)
+    try:
+        settings = None if args.no_config else load_config(args.config, Path.cwd())
+    except UsageError as e:
+        report(f"error: {e}")
+        return EXIT_USAGE
     _quiet_worker_tracker()
     with _terminate_cleanly():
         try:
-            return _run(args)
+            return _run(args, settings, report, report_only)
         except KeyboardInterrupt:
             _report("error: interrupted")
             return EXIT_INTERRUPTED
@@ -223,25 +442,51 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_TERMINATED
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, settings: ConfigFile | None, report: Reporter,
+         report_only: bool = False) -> int:
+    """Clean as the arguments say; ``report_only`` writes the report and no cleaned text."""
+    if args.trust_model:
+        report("warning: --trust-model is deprecated and does nothing: loading a model runs "
+               "no code")
+    if settings is not None:
+        report.note(f"options from {settings.source}: "
+                    f"{', '.join(sorted(settings.options)) or 'none'}")
     try:
-        jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, _report)
-        if sys.stdout is None and any(job.target is None for job in jobs):
+        if report_only:
+            jobs = read_jobs(args.inputs, args.glob, report)
+        else:
+            jobs = plan_jobs(args.inputs, args.output, args.in_place, args.glob, report)
+        if sys.stdout is None and not report_only and any(job.target is None for job in jobs):
             raise InputError("standard output is closed; give -o PATH")
-        cleaner = Cleaner(config_from_args(args))
-    except UsageError as e:
-        _report(f"error: {e}")
-        return EXIT_USAGE
     except (CleanerError, ValueError) as e:
-        _report(f"error: {e}")
-        return EXIT_ERROR
+        return _failed(report, e)
+    started = time.perf_counter()
+    try:
+        cleaner = Cleaner(config_from_args(args, settings))
+    except (CleanerError, ValueError) as e:  # an option from a file is named by the file too
+        return _failed(report, e, f" (with options from {settings.source})" if settings else "")
+    loading = time.perf_counter() - started
+    removals = None
+    if args.report:
+        try:
+            check_side_output(args.report, jobs)
+        except (CleanerError, ValueError) as e:
+            return _failed(report, e)
+        removals = Removals(cleaner.threshold if cleaner.model is not None else None,
+                            args.sample or DEFAULT_SAMPLE, args.seed or 0)
     options = options_from_args(args)
     if options.n_jobs < args.jobs:
-        _report(f"warning: --jobs {args.jobs}: using {options.n_jobs} worker processes, "
-                f"{MAX_WORKERS_PER_CORE} per core at most")
-    runner = Runner(cleaner, options, _report)
+        report(f"warning: --jobs {args.jobs}: using {options.n_jobs} worker processes, "
+               f"{MAX_WORKERS_PER_CORE} per core at most")
+    if report.verbose:
+        _describe(report, cleaner, loading, jobs, options)
+    runner = Runner(cleaner, options, report, removals)
+    runner.stats.loading_seconds = loading
     try:
-        runner.run(jobs, sys.stdout.buffer if sys.stdout is not None else io.BytesIO())
+        with contextlib.ExitStack() as files:
+            stdout = (files.enter_context(open(os.devnull, "wb")) if report_only
+                      else sys.stdout.buffer if sys.stdout is not None else io.BytesIO())
+            runner.run(jobs, stdout)
         if sys.stdout is not None:
             sys.stdout.flush()
     except OSError as e:  # standard output failed (the runner handles output files)
@@ -252,7 +497,51 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if args.stats:
         _report_stats(runner)
+    if removals is not None:
+        return _write_report(args, removals, cleaner, runner)
     return EXIT_ERROR if runner.failed else EXIT_OK
+
+
+def _failed(report: Reporter, error: Exception, origin: str = "") -> int:
+    """Report an error that stops the run before cleaning; its exit code."""
+    report(f"error: {error}{origin}")
+    return EXIT_USAGE if isinstance(error, UsageError) else EXIT_ERROR
+
+
+def _describe(report: Reporter, cleaner: Cleaner, loading: float, jobs: Sequence[Job],
+              options: Options) -> None:
+    """The ``--verbose`` account of what was loaded and what will be cleaned."""
+    cfg = cleaner.config
+    sources = (["shipped"] if cfg.builtin_rules else []) + list(cfg.rules)
+    langs = ", ".join(cfg.langs) if cfg.langs is not None else "all"
+    report.note(f"rules: {len(cleaner.rules.rules)} ({' + '.join(sources) or 'no file'}); "
+                f"languages: {langs}")
+    if cleaner.model is None:
+        report.note("model: none (rules only)")
+    else:
+        name = getattr(cleaner.model, "name", type(cleaner.model).__name__)
+        where = cfg.model_path or "bundled"
+        report.note(f"model: {name} ({where}), threshold {cleaner.threshold:g}")
+    report.note(f"rules and model loaded in {loading:.2f} s")
+    kind = "JSON Lines" if options.jsonl else "text"
+    count = f"{len(jobs)} input{'s' if len(jobs) != 1 else ''}"
+    report.note(f"{count} planned ({kind}), {options.n_jobs} worker "
+                f"process{'es' if options.n_jobs != 1 else ''}")
+
+
+def _write_report(args: argparse.Namespace, removals: Removals, cleaner: Cleaner,
+                  runner: Runner) -> int:
+    """Write the report of a run; none when an input failed, as it would leave that input's
+    documents out of the counts unseen."""
+    if runner.failed:
+        _report(f"error: {args.report}: report not written, since an input failed")
+        return EXIT_ERROR
+    try:
+        write_report(args.report, removals, cleaner, args.inputs or [STDIO], runner.stats)
+    except CleanerError as e:
+        _report(f"error: {e}")
+        return EXIT_ERROR
+    return EXIT_OK
 
 
 def _report_stats(runner: Runner) -> None:

@@ -18,6 +18,10 @@ Two feature sets:
   stage.
 - :func:`context_matrix`: dense shape, position, block and document features of each line
   and its neighbours, plus the first stage's scores around it, for the second stage.
+
+The dense matrices are built as name -> column and stacked in the order of a :class:`Schema`;
+trained models store one weight per column in that order, so a new feature goes at the end
+of its schema and never shifts another.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from __future__ import annotations
 import operator
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
@@ -67,7 +71,6 @@ _DATE_SEPARATORS = "./-"
 _COPYRIGHT = "©®™"
 _FLAG_CHARS = (_SEPARATORS, _BULLETS, _CLOSERS, _DATE_SEPARATORS, _COPYRIGHT)
 _SEP_BIT, _BULLET_BIT, _CLOSE_BIT, _DATE_BIT, _COPY_BIT = (1 << k for k in range(5))
-_PATTERN_NAMES = ("url", "email", "handle", "date", "time", "copyright")
 _TLDS = (".com", ".org", ".net", ".de", ".html")
 
 
@@ -281,12 +284,57 @@ def ngram_score(wins: Sequence[str], weights: np.ndarray) -> np.ndarray:
                       / np.sqrt(np.maximum(counts, 1)))
 
 
-SHAPE_NAMES = (
+class Schema:
+    """The names of a feature matrix's columns, in the order trained models read them.
+
+    Features are computed as name -> column and stacked here, and read back by name, so the
+    position of a column is written down once: in the schema.
+    """
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self._position = {name: k for k, name in enumerate(names)}
+        if len(self._position) != len(names):
+            twice = sorted({name for name in names if names.count(name) > 1})
+            raise ValueError(f"feature names given twice: {twice}")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def index(self, name: str) -> int:
+        """Column of the feature ``name``."""
+        try:
+            return self._position[name]
+        except KeyError:
+            raise ValueError(f"no feature column named {name!r}") from None
+
+    def indices(self, names: Iterable[str]) -> list[int]:
+        """Columns of the features ``names``, in the order given."""
+        return [self.index(name) for name in names]
+
+    def columns(self, matrix: np.ndarray) -> dict[str, np.ndarray]:
+        """The columns of a matrix of this schema by name (views, not copies)."""
+        return {name: matrix[:, k] for k, name in enumerate(self.names)}
+
+    def stack(self, columns: Mapping[str, np.ndarray]) -> np.ndarray:
+        """A float64 matrix of ``columns`` in schema order; the names must be exactly the
+        schema's, so a feature computed but not listed (or listed but not computed) fails
+        here rather than silently shifting the columns after it."""
+        if columns.keys() != self._position.keys():
+            missing = [name for name in self.names if name not in columns]
+            extra = [name for name in columns if name not in self._position]
+            raise ValueError(f"feature columns do not match the schema: missing {missing}, "
+                             f"not in the schema {extra}")
+        return np.column_stack([columns[name] for name in self.names]).astype(np.float64,
+                                                                               copy=False)
+
+
+SHAPE = Schema(
     "log_len", "log_words", "upper", "lower", "other_letter", "digit", "space", "stop",
     "punct", "currency", "symbol", "separators", "cap_words",
     "ends_stop", "ends_colon", "ends_digit", "ends_close", "starts_upper", "starts_digit",
     "starts_bullet", "starts_enum", "all_caps",
-    *(f"has_{p}" for p in _PATTERN_NAMES),
+    "has_url", "has_email", "has_handle", "has_date", "has_time", "has_copyright",
 )
 
 
@@ -294,7 +342,7 @@ def shape_matrix(lines: Sequence[str], wins: Sequence[str]) -> np.ndarray:
     """Shape features of each line, from its window (length from the whole line)."""
     n = len(lines)
     if n == 0:
-        return np.zeros((0, len(SHAPE_NAMES)))
+        return np.zeros((0, len(SHAPE)))
     classes, _, flag_table = _tables()
     j = _Joined.of(wins)
     cps, line, starts, wlen = j.cps, j.line, j.starts, j.lengths
@@ -343,38 +391,51 @@ def shape_matrix(lines: Sequence[str], wins: Sequence[str]) -> np.ndarray:
     url = j.has("://") | j.has("www.")
     for tld in _TLDS:
         url |= j.has(tld)
-    patterns = (
-        url,
-        j.per_line(at & after_word & before_word) > 0,
-        j.per_line((at | (cps == ord("#"))) & ~after_word & before_word) > 0,
-        j.per_line(date) > 0,
-        j.per_line(clock) > 0,
-        j.per_line((flags & _COPY_BIT) > 0) > 0,
-    )
-    return np.column_stack([
-        np.log1p(full_len), np.log1p(words),
-        *(counts[:, k] / wl for k in (_UPPER, _LOWER, _OTHER_LETTER, _DIGIT, _SPACE, _STOP,
-                                     _PUNCT, _CURRENCY, _SYMBOL)),
-        separators / wl, cap_words,
-        last_cls == _STOP, last_cp == ord(":"), last_cls == _DIGIT,
-        (flags[last] & _CLOSE_BIT) > 0,
-        first_cls == _UPPER, first_cls == _DIGIT,
-        ((flags[starts] & _BULLET_BIT) > 0) & ((second_cp == ord(" ")) | (wlen == 1)),
-        (first_cls == _DIGIT) & np.isin(second_cp, [ord("."), ord(")")]),
-        (counts[:, _UPPER] >= 2) & (counts[:, _LOWER] == 0) & (letters > 0),
-        *patterns,
-    ]).astype(np.float64, copy=False)
+    return SHAPE.stack({
+        "log_len": np.log1p(full_len),
+        "log_words": np.log1p(words),
+        "upper": counts[:, _UPPER] / wl,
+        "lower": counts[:, _LOWER] / wl,
+        "other_letter": counts[:, _OTHER_LETTER] / wl,
+        "digit": counts[:, _DIGIT] / wl,
+        "space": counts[:, _SPACE] / wl,
+        "stop": counts[:, _STOP] / wl,
+        "punct": counts[:, _PUNCT] / wl,
+        "currency": counts[:, _CURRENCY] / wl,
+        "symbol": counts[:, _SYMBOL] / wl,
+        "separators": separators / wl,
+        "cap_words": cap_words,
+        "ends_stop": last_cls == _STOP,
+        "ends_colon": last_cp == ord(":"),
+        "ends_digit": last_cls == _DIGIT,
+        "ends_close": (flags[last] & _CLOSE_BIT) > 0,
+        "starts_upper": first_cls == _UPPER,
+        "starts_digit": first_cls == _DIGIT,
+        "starts_bullet": ((flags[starts] & _BULLET_BIT) > 0)
+                         & ((second_cp == ord(" ")) | (wlen == 1)),
+        "starts_enum": (first_cls == _DIGIT) & np.isin(second_cp, [ord("."), ord(")")]),
+        "all_caps": (counts[:, _UPPER] >= 2) & (counts[:, _LOWER] == 0) & (letters > 0),
+        "has_url": url,
+        "has_email": j.per_line(at & after_word & before_word) > 0,
+        "has_handle": j.per_line((at | (cps == ord("#"))) & ~after_word & before_word) > 0,
+        "has_date": j.per_line(date) > 0,
+        "has_time": j.per_line(clock) > 0,
+        "has_copyright": j.per_line((flags & _COPY_BIT) > 0) > 0,
+    })
 
 
-CONTEXT_NAMES = (
-    *SHAPE_NAMES,
+# Features of the lines up to two above and below that the second stage also reads.
+_NEARBY_OFFSETS = (-2, -1, 1, 2)
+_NEARBY_FEATURES = ("log_len", "ends_stop", "log_repeats", "starts_bullet", "digit")
+
+CONTEXT = Schema(
+    *SHAPE.names,
     "log_repeats", "blank_before", "blank_after", "log_ruled_before", "log_ruled_after",
     "rel_pos", "rel_chars", "log_rank",
     "log_rank_end",
     *(f"score{k:+d}" for k in range(-NEIGHBOURS, NEIGHBOURS + 1) if k),
     "score", "score_block_mean", "score_win5_mean", "score_win5_max", "score_win5_min",
-    *(f"{name}{k:+d}" for k in (-2, -1, 1, 2)
-      for name in ("log_len", "ends_stop", "log_repeats", "starts_bullet", "digit")),
+    *(f"{name}{k:+d}" for k in _NEARBY_OFFSETS for name in _NEARBY_FEATURES),
     "log_short_run", "log_short_run_pos", "log_block_size", "log_block_pos",
     "log_numeric_run", "log_dist_prose_before", "log_dist_prose_after", "prose_before_share",
     "prose_after_share",
@@ -393,56 +454,65 @@ def context_matrix(batch: Batch, shape: np.ndarray, score: np.ndarray) -> np.nda
     """
     n = batch.size
     if n == 0:
-        return np.zeros((0, len(CONTEXT_NAMES)))
+        return np.zeros((0, len(CONTEXT)))
     doc = batch.doc
     first = _first_of_doc(doc)
     doc_of_row = np.cumsum(first) - 1
     doc_start = np.flatnonzero(first)
     rank = np.arange(n) - doc_start[doc_of_row]
     n_in_doc = np.bincount(doc, minlength=batch.n_docs)[doc]
-    column = {name: shape[:, k] for k, name in enumerate(SHAPE_NAMES)}
+    column = SHAPE.columns(shape)  # grows into the context features
     log_len = column["log_len"]
     length = np.expm1(log_len)
     ends_stop = column["ends_stop"]
-    cols: list[np.ndarray] = [shape[:, k] for k in range(shape.shape[1])]
 
     cum_len = np.cumsum(length)
     chars_doc = np.bincount(doc, weights=length, minlength=batch.n_docs)
     chars_before = cum_len - length - (cum_len - length)[doc_start][doc_of_row]
-    cols += [
-        np.log(batch.repeats), batch.gap_before > 0, batch.gap_after > 0,
-        np.log1p(batch.ruled_before), np.log1p(batch.ruled_after),
-        rank / np.maximum(n_in_doc - 1, 1), chars_before / np.maximum(chars_doc[doc], 1),
-        np.log1p(rank), np.log1p(n_in_doc - 1 - rank),
-    ]
-    cols += [_shift(score, k, doc) for k in range(-NEIGHBOURS, NEIGHBOURS + 1) if k]
+    column |= {
+        "log_repeats": np.log(batch.repeats),
+        "blank_before": batch.gap_before > 0,
+        "blank_after": batch.gap_after > 0,
+        "log_ruled_before": np.log1p(batch.ruled_before),
+        "log_ruled_after": np.log1p(batch.ruled_after),
+        "rel_pos": rank / np.maximum(n_in_doc - 1, 1),
+        "rel_chars": chars_before / np.maximum(chars_doc[doc], 1),
+        "log_rank": np.log1p(rank),
+        "log_rank_end": np.log1p(n_in_doc - 1 - rank),
+    }
+    column |= {f"score{k:+d}": _shift(score, k, doc)
+               for k in range(-NEIGHBOURS, NEIGHBOURS + 1) if k}
     block_first = first | (batch.gap_before > 0)
     block = np.cumsum(block_first) - 1
     block_size = np.bincount(block)
     block_start = np.flatnonzero(block_first)
-    cols += [
-        score, (np.bincount(block, weights=score) / block_size)[block],
-        _window_mean(score, doc, 2), _window_reduce(score, doc, 2, np.maximum),
-        _window_reduce(score, doc, 2, np.minimum),
-    ]
-    for k in (-2, -1, 1, 2):
-        column["log_repeats"] = np.log(batch.repeats)
-        cols += [_shift(column[name], k, doc)
-                 for name in ("log_len", "ends_stop", "log_repeats", "starts_bullet", "digit")]
+    column |= {
+        "score": score,
+        "score_block_mean": (np.bincount(block, weights=score) / block_size)[block],
+        "score_win5_mean": _window_mean(score, doc, 2),
+        "score_win5_max": _window_reduce(score, doc, 2, np.maximum),
+        "score_win5_min": _window_reduce(score, doc, 2, np.minimum),
+    }
+    column |= {f"{name}{k:+d}": _shift(column[name], k, doc)
+               for k in _NEARBY_OFFSETS for name in _NEARBY_FEATURES}
     short = length <= SHORT_CHARS
     numeric = column["digit"] >= 0.3
     prose = (length >= LONG_CHARS) | ((ends_stop > 0) & (length >= SHORT_CHARS * 1.5))
     prose_doc = np.bincount(doc, weights=prose, minlength=batch.n_docs)[doc]
     prose_cum = np.cumsum(prose)
     prose_before = prose_cum - prose - (prose_cum - prose)[doc_start][doc_of_row]
-    cols += [
-        *(np.log1p(v) for v in _run(short, first)),
-        np.log1p(block_size[block]), np.log1p(np.arange(n) - block_start[block]),
-        np.log1p(_run(numeric, first)[0]),
-        np.log1p(_distance(prose, doc, before=True)), np.log1p(_distance(prose, doc, before=False)),
-        prose_before / np.maximum(prose_doc, 1),
-        (prose_doc - prose_before - prose) / np.maximum(prose_doc, 1),
-    ]
+    short_run, short_run_pos = _run(short, first)
+    column |= {
+        "log_short_run": np.log1p(short_run),
+        "log_short_run_pos": np.log1p(short_run_pos),
+        "log_block_size": np.log1p(block_size[block]),
+        "log_block_pos": np.log1p(np.arange(n) - block_start[block]),
+        "log_numeric_run": np.log1p(_run(numeric, first)[0]),
+        "log_dist_prose_before": np.log1p(_distance(prose, doc, before=True)),
+        "log_dist_prose_after": np.log1p(_distance(prose, doc, before=False)),
+        "prose_before_share": prose_before / np.maximum(prose_doc, 1),
+        "prose_after_share": (prose_doc - prose_before - prose) / np.maximum(prose_doc, 1),
+    }
     per_doc = np.bincount(doc, minlength=batch.n_docs).astype(np.float64)
 
     def doc_mean(values: np.ndarray) -> np.ndarray:
@@ -452,14 +522,20 @@ def context_matrix(batch: Batch, shape: np.ndarray, score: np.ndarray) -> np.nda
     max_len = np.zeros(batch.n_docs)
     np.maximum.at(max_len, doc, log_len)
     prose_chars = np.bincount(doc, weights=length * prose, minlength=batch.n_docs)
-    cols += [
-        np.log1p(per_doc[doc]), np.log1p(chars_doc[doc]), doc_mean(short.astype(np.float64)),
-        doc_mean(ends_stop), doc_mean(score), doc_mean((score > 0).astype(np.float64)),
-        doc_mean((batch.gap_before > 0).astype(np.float64)), max_len[doc],
-        (prose_chars / np.maximum(chars_doc, 1))[doc], doc_mean((batch.repeats > 1) * 1.0),
-        (batch.ruled_in_doc / np.maximum(batch.ruled_in_doc + per_doc, 1))[doc],
-    ]
-    return np.column_stack(cols).astype(np.float64, copy=False)
+    column |= {
+        "doc_log_lines": np.log1p(per_doc[doc]),
+        "doc_log_chars": np.log1p(chars_doc[doc]),
+        "doc_short_share": doc_mean(short.astype(np.float64)),
+        "doc_stop_share": doc_mean(ends_stop),
+        "doc_score_mean": doc_mean(score),
+        "doc_score_pos_share": doc_mean((score > 0).astype(np.float64)),
+        "doc_blank_share": doc_mean((batch.gap_before > 0).astype(np.float64)),
+        "doc_log_max_len": max_len[doc],
+        "doc_prose_char_share": (prose_chars / np.maximum(chars_doc, 1))[doc],
+        "doc_repeat_share": doc_mean((batch.repeats > 1) * 1.0),
+        "doc_ruled_share": (batch.ruled_in_doc / np.maximum(batch.ruled_in_doc + per_doc, 1))[doc],
+    }
+    return CONTEXT.stack(column)
 
 
 def _shift(values: np.ndarray, k: int, doc: np.ndarray, fill: float = 0.0) -> np.ndarray:
@@ -524,11 +600,14 @@ def _distance(flag: np.ndarray, doc: np.ndarray, *, before: bool) -> np.ndarray:
     return np.where(ok, np.minimum(dist, _FAR), _FAR).astype(np.float64)
 
 
-STAGE3_NAMES = (
+STAGE3 = Schema(
     *(f"p{k:+d}" for k in range(-4, 5)),
     "p_win3_mean", "p_win3_max", "p_win3_min", "p_win5_mean", "p_win5_max", "p_win5_min",
     "p_win9_mean", "p_block_mean", "p_doc_mean",
 )
+
+# The names alone, for code that only counts or lists the columns (training reports, tests).
+SHAPE_NAMES, CONTEXT_NAMES, STAGE3_NAMES = SHAPE.names, CONTEXT.names, STAGE3.names
 
 
 def neighbour_matrix(batch: Batch, score: np.ndarray) -> np.ndarray:
@@ -536,20 +615,21 @@ def neighbour_matrix(batch: Batch, score: np.ndarray) -> np.ndarray:
     with the decisions of its block (a promotion box goes as a whole, a lone heading stays)."""
     doc = batch.doc
     if batch.size == 0:
-        return np.zeros((0, len(STAGE3_NAMES)))
+        return np.zeros((0, len(STAGE3)))
     first = _first_of_doc(doc)
     block = np.cumsum(first | (batch.gap_before > 0)) - 1
     per_doc = np.bincount(doc, minlength=batch.n_docs)
-    cols = [_shift(score, k, doc) for k in range(-4, 5)]
-    for half in (1, 2):
-        cols += [_window_mean(score, doc, half), _window_reduce(score, doc, half, np.maximum),
-                 _window_reduce(score, doc, half, np.minimum)]
-    cols += [
-        _window_mean(score, doc, 4),
-        (np.bincount(block, weights=score) / np.bincount(block))[block],
-        (np.bincount(doc, weights=score, minlength=batch.n_docs) / np.maximum(per_doc, 1))[doc],
-    ]
-    return np.column_stack(cols)
-
-
-
+    column = {f"p{k:+d}": _shift(score, k, doc) for k in range(-4, 5)}
+    for half, width in ((1, 3), (2, 5)):
+        column |= {
+            f"p_win{width}_mean": _window_mean(score, doc, half),
+            f"p_win{width}_max": _window_reduce(score, doc, half, np.maximum),
+            f"p_win{width}_min": _window_reduce(score, doc, half, np.minimum),
+        }
+    column |= {
+        "p_win9_mean": _window_mean(score, doc, 4),
+        "p_block_mean": (np.bincount(block, weights=score) / np.bincount(block))[block],
+        "p_doc_mean": (np.bincount(doc, weights=score, minlength=batch.n_docs)
+                       / np.maximum(per_doc, 1))[doc],
+    }
+    return STAGE3.stack(column)

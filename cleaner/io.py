@@ -14,14 +14,15 @@ import contextlib
 import errno
 import functools
 import gzip
+import hashlib
 import io
 import json
 import lzma
 import os
+import secrets
 import stat
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -113,6 +114,24 @@ def read_lines(name: str) -> Iterator[bytes]:
         yield from f
 
 
+def read_jsonl(name: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """The records of a JSON Lines input, compressed or not (blank lines skipped); for
+    trusted files such as corpora, where a malformed line may simply raise. The command
+    line checks each record instead (:func:`parse_record`)."""
+    for line in read_lines(os.fspath(name)):
+        if line.strip():
+            yield json.loads(line)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 class TextInput:
     """A text input (a file, or standard input for ``-``), read and decoded a chunk at a time;
     ``size`` counts the bytes so far and ``undecodable`` those carried through as surrogates.
@@ -202,14 +221,11 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
     one keeps its mode.
     """
     target = Path(os.path.realpath(path))
-    folder = target.parent
-    if not folder.is_dir():
-        raise InputError(f"{path}: output folder {str(Path(path).parent)!r} does not exist")
+    tmp = _temporary_name(path, target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise InputError(f"{path}: cannot write: {e.strerror or e}") from None
-    try:
+        # Named before it exists, so that an interrupt arriving right after it is made
+        # finds it here and deletes it.
+        fd = _create(tmp)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -217,10 +233,51 @@ def atomic_output(path: str | Path) -> Iterator[IO[bytes]]:
         mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
         os.chmod(tmp, mode)
         os.replace(tmp, target)
+    except _NotCreated as e:
+        raise InputError(f"{path}: cannot write: {e}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+class _NotCreated(Exception):
+    """The temporary file could not be made (its message says why): there is nothing of
+    ours to delete."""
+
+
+def _temporary_name(path: str | Path, target: Path) -> str:
+    """A fresh name for a temporary file beside ``target`` (``path`` resolved); InputError
+    when its folder does not exist."""
+    if not target.parent.is_dir():
+        raise InputError(f"{path}: output folder {str(Path(path).parent)!r} does not exist")
+    return str(target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp")
+
+
+def _create(name: str) -> int:
+    """Make the file ``name`` (only if it does not exist, readable by its owner alone) and
+    open it for writing."""
+    try:
+        return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                       0o600)
+    except OSError as e:
+        raise _NotCreated(e.strerror or e) from None
+
+
+def check_output_file(path: str | Path) -> None:
+    """Raise InputError now if the file ``path`` cannot be written through
+    :func:`open_output`, before a long run finds out at its end; nothing is left behind."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise InputError(f"{path}: is a folder; give a file name")
+    if is_special_target(path):
+        return
+    tmp = _temporary_name(path, target)
+    try:
+        os.close(_create(tmp))
+    except _NotCreated as e:
+        raise InputError(f"{path}: cannot write: {e}") from None
+    os.unlink(tmp)
 
 
 def is_special_target(path: str | Path) -> bool:
@@ -269,10 +326,11 @@ def open_output(path: str | Path) -> Iterator[IO[bytes]]:
 
 
 def parse_record(line: bytes, name: str, line_no: int, text_field: str, *,
-                 added_field: str | None = None) -> dict[str, Any]:
-    """One JSON Lines record whose ``text_field`` is a string and which has no
-    ``added_field`` (the output adds it, and must not overwrite the record's own); errors
-    name file and line."""
+                 added_fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """One JSON Lines record whose ``text_field`` is a string or ``null`` (a missing text,
+    passed through as it is); errors name file and line. ``added_fields`` maps each field
+    the output adds to the flag that asks for it: a record to be cleaned must not have one
+    already, which the output would overwrite."""
     where = f"{name}:{line_no}"
     try:
         record = json.loads(line)
@@ -286,12 +344,16 @@ def parse_record(line: bytes, name: str, line_no: int, text_field: str, *,
         raise InputError(f"{where}: record is not a JSON object")
     if text_field not in record:
         raise InputError(f"{where}: record has no {text_field!r} field")
-    if not isinstance(record[text_field], str):
-        raise InputError(f"{where}: field {text_field!r} is "
-                         f"{type(record[text_field]).__name__}, not a string")
-    if added_field is not None and added_field in record:
-        raise InputError(f"{where}: record already has a {added_field!r} field, which "
-                         "--removed-field would overwrite")
+    text = record[text_field]
+    if text is None:
+        return record
+    if not isinstance(text, str):
+        raise InputError(f"{where}: field {text_field!r} is {type(text).__name__}, "
+                         "not a string")
+    for field, flag in (added_fields or {}).items():
+        if field in record:
+            raise InputError(f"{where}: record already has a {field!r} field, which "
+                             f"{flag} would overwrite")
     return record
 
 

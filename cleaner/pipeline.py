@@ -1,46 +1,40 @@
-"""Cleaner: runs normalize -> rules -> line model -> smoothing -> assemble on documents.
+"""Cleaner: the library's entry point, over the judge (which decides every line) and the
+engine (which batches documents and runs them in parallel).
 
-Each stage is a pure function in its own module; only this one knows their order. Rules
-and the model are loaded once, when a :class:`Cleaner` is built, never at import time.
+A document goes: split into segments if it is long (:mod:`cleaner.segment`) -> batched
+(:mod:`cleaner.engine`) -> judged: normalize, rules, model, smoothing, in passes until
+nothing more goes, then assembled (:mod:`cleaner.judge`) -> its segments' parts joined
+(:class:`cleaner.segment.Joiner`). Rules and the model are loaded once, when a
+:class:`Cleaner` is built, never at import time.
 """
 
 from __future__ import annotations
 
-import collections
-import dataclasses
 import itertools
-import operator
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
-from dataclasses import dataclass, field
+import math
+import sys
+from collections.abc import Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar, cast, overload
 
-import numpy as np
+from cleaner import engine
+from cleaner.config import BATCH_SIZE, CleanerConfig
+from cleaner.judge import Judge, LineModel
+from cleaner.rules import RuleSet
+from cleaner.segment import Joiner, Segment, split_segments
+from cleaner.types import CleanResult
 
-from cleaner.assemble import LEADING, TRAILING, assemble
-from cleaner.config import CleanerConfig
-from cleaner.normalize import normalize_text, split_lines
-from cleaner.rules import RuleHit, RuleSet
-from cleaner.segment import Joiner, Segment, line_breaks, split_segments
-from cleaner.types import CleanResult, Decision, Stage
-
-if TYPE_CHECKING:
-    from cleaner.classifier import LineClassifier, LineMemo
-
-BATCH_SIZE = 256
-BATCHES_PER_WORKER = 4  # for a known number of documents, the least batches each worker gets
-MAX_WORKERS_PER_CORE = 2  # more workers only wait for a core, each holding rules and model
+T = TypeVar("T")
 
 
-def worker_count(n_jobs: int) -> int:
-    """The worker processes that ``n_jobs`` (joblib's meaning: -1 all cores) gets: at most
-    :data:`MAX_WORKERS_PER_CORE` per core this process may run on."""
-    if n_jobs == 1:
-        return 1
-    from joblib import cpu_count, effective_n_jobs
-
-    return max(1, min(int(effective_n_jobs(n_jobs)), MAX_WORKERS_PER_CORE * int(cpu_count())))
+def _missing(document: object) -> bool:
+    """Whether ``document`` stands for a missing text: ``None``, or the float NaN (or
+    ``pandas.NA``) that pandas gives for a missing value."""
+    if document is None or (isinstance(document, float) and math.isnan(document)):
+        return True
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and document is getattr(pandas, "NA", None)
 
 
 def _require_str(text: object) -> str:
@@ -53,71 +47,16 @@ def _require_str(text: object) -> str:
     raise TypeError(f"cleaner works on str, not {type(text).__name__}")
 
 
-_SMOOTHED, _TABLE_ROW = 1, 2  # what overrode a line's own score (_Doc.override)
+@dataclass(frozen=True)
+class _Item(Generic[T]):
+    """What travels with a segment through the engine: the caller's tag, whether the
+    segment stands for itself or is a part of a whole document given as one text, and where
+    in its document it lies."""
 
-
-@dataclass
-class _Verdict:
-    """Why a line was removed."""
-
-    stage: Stage
-    reason: str
-    category: str
-
-
-@dataclass
-class _Doc:
-    """A document, or a segment of one, going through the passes: normalized lines and what
-    happened to them; ``first`` and ``last`` say whether it has the document's head and tail."""
-
-    original: list[str]
-    lines: list[str]
-    alive: list[int]  # indices of the non-blank lines still kept
-    blanks_before: np.ndarray  # blank lines among lines[:i]
+    tag: T
+    whole: bool
     first: bool = True
     last: bool = True
-    removed: dict[int, _Verdict] = field(default_factory=dict)
-    # The last pass's view of each line: model score (NaN: not scored) and what overrode
-    # the score's own decision (_SMOOTHED, _TABLE_ROW or 0).
-    score: np.ndarray = field(init=False)
-    override: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.score = np.full(len(self.lines), np.nan)
-        self.override = np.zeros(len(self.lines), dtype=np.int8)
-
-    def view(self) -> tuple[list[str], np.ndarray]:
-        """The kept lines as the output will hold them: one blank line where the input had
-        any blank lines between two kept lines; ``-1`` marks those separators in the index
-        of line numbers."""
-        alive = np.asarray(self.alive, dtype=np.int64)
-        blanks = self.blanks_before[alive]
-        separated = np.zeros(len(alive), dtype=np.int64)
-        separated[1:] = blanks[1:] > blanks[:-1]
-        index = np.full(len(alive) + int(separated.sum()), -1, dtype=np.int64)
-        index[np.arange(len(alive)) + np.cumsum(separated)] = alive
-        text = self.lines
-        return [text[i] if i >= 0 else "" for i in index.tolist()], index
-
-    def removed_mask(self) -> list[bool]:
-        """Per line, whether a rule, the model or smoothing removed it."""
-        mask = [False] * len(self.lines)
-        for i in self.removed:
-            mask[i] = True
-        return mask
-
-
-@dataclass(frozen=True)
-class _Part:
-    """A segment's result, and the blank lines its text dropped at its edges (for Joiner)."""
-
-    result: CleanResult
-    leading: int
-    trailing: int
-
-    def brief(self) -> _Part:
-        """Only the removed lines' decisions (see :meth:`CleanResult.brief`)."""
-        return dataclasses.replace(self, result=self.result.brief())
 
 
 class Cleaner:
@@ -125,59 +64,109 @@ class Cleaner:
 
     Cleaning runs in passes: rules and model judge the document, then judge its output again
     while that removes more lines (removing a block changes its neighbours' context). So
-    the output is a fixed point: cleaning it again changes nothing.
+    the output is a fixed point: cleaning it again changes nothing. ``model`` replaces the
+    model the configuration names with a model object of your own (see
+    :class:`cleaner.judge.LineModel`), such as a :class:`cleaner.classifier.LineClassifier`
+    trained in memory.
 
     >>> cleaner = Cleaner(use_model=False)
     >>> cleaner.clean("Rubio spoke on Tuesday.\\n\\n\\nFiled under:\\n")
     'Rubio spoke on Tuesday.\\n'
     """
 
-    def __init__(self, config: CleanerConfig | None = None, **options: Any) -> None:
+    def __init__(self, config: CleanerConfig | None = None, *, model: LineModel | None = None,
+                 **options: Any) -> None:
         self.config = CleanerConfig.from_options(config, **options)
-        cfg = self.config
-        self.rules = RuleSet.load(cfg.rules, builtin=cfg.builtin_rules, langs=cfg.langs,
-                                  head_lines=cfg.head_lines, tail_lines=cfg.tail_lines)
-        self.model: LineClassifier | None = None
-        if cfg.use_model:
-            from cleaner.classifier import LineClassifier
+        self._model = model
+        self.judge = Judge.load(self.config, model)
 
-            self.model = LineClassifier.load(cfg.model_path, trust=cfg.trust_model)
-        self.threshold: float = (cfg.threshold if cfg.threshold is not None
-                                 else self.model.threshold if self.model is not None else 0.5)
+    @property
+    def rules(self) -> RuleSet:
+        """The rule set in use (:class:`cleaner.rules.RuleSet`)."""
+        return self.judge.rules
+
+    @property
+    def model(self) -> LineModel | None:
+        """The line model in use, ``None`` for rules only."""
+        return self.judge.model
+
+    @property
+    def threshold(self) -> float:
+        """P(boilerplate) above which the model removes a line."""
+        return self.judge.threshold
 
     def clean(self, text: str) -> str:
         """Return the cleaned text of one document."""
-        return next(self.clean_many([text]))
+        return next(self.clean_many([_require_str(text)]))
 
     def explain(self, text: str) -> CleanResult:
         """Clean one document and return the text with one decision per input line."""
-        return next(self.explain_many([text]))
+        return next(self.explain_many([_require_str(text)]))
 
+    @overload
     def clean_many(self, texts: Iterable[str], *, n_jobs: int = 1,
-                   batch_size: int = BATCH_SIZE) -> Iterator[str]:
-        """Clean documents lazily and in order; see :meth:`explain_many` for the options."""
-        return (r.text for r in self._documents(texts, n_jobs, batch_size, _texts_of_batch))
+                   batch_size: int = BATCH_SIZE) -> Iterator[str]: ...
 
+    @overload
+    def clean_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                   batch_size: int = BATCH_SIZE) -> Iterator[str | None]: ...
+
+    def clean_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                   batch_size: int = BATCH_SIZE) -> Iterator[str | None]:
+        """Clean documents lazily and in order; see :meth:`explain_many` for the options
+        and for missing documents (``None`` comes back in their place)."""
+        return (None if result is None else result.text
+                for _, result in self._tagged(_documents(texts), n_jobs, batch_size,
+                                              engine.texts, texts))
+
+    @overload
     def explain_many(self, texts: Iterable[str], *, n_jobs: int = 1,
                      batch_size: int = BATCH_SIZE,
-                     brief: bool = False) -> Iterator[CleanResult]:
+                     brief: bool = False) -> Iterator[CleanResult]: ...
+
+    @overload
+    def explain_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                     batch_size: int = BATCH_SIZE,
+                     brief: bool = False) -> Iterator[CleanResult | None]: ...
+
+    def explain_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
+                     batch_size: int = BATCH_SIZE,
+                     brief: bool = False) -> Iterator[CleanResult | None]:
         """Like :meth:`explain` for many documents: lazily, in order, in batches.
 
         Documents are read ``batch_size`` at a time and the model scores a whole batch at
         once. With ``n_jobs`` other than 1 (-1: all cores), batches go to that many joblib
         worker processes (no more than there are batches, and at most
-        :data:`MAX_WORKERS_PER_CORE` per core), each of which builds its own cleaner once;
-        the output is the same as with one job. A single batch is always cleaned here,
-        without starting workers. When ``texts`` has a length (a list) and fills more than
-        one batch, batches shrink so that each worker gets at least four.
+        :data:`cleaner.engine.MAX_WORKERS_PER_CORE` per core), each of which builds its own
+        cleaner once; the output is the same as with one job. A single batch is always
+        cleaned here, without starting workers. When ``texts`` has a length (a list) and
+        fills more than one batch, batches shrink so that each worker gets at least four.
         With ``brief``, each result keeps only the decisions of removed lines, which is
         much less to send back from a worker. A document longer than ``segment_chars``
         characters or ``segment_lines`` lines is cleaned in segments (see
         :mod:`cleaner.segment`) and its result put together from theirs; a batch also ends
         once it holds that many characters or lines.
+
+        A missing document (``None``, or the NaN or ``pandas.NA`` of a pandas column) is
+        not cleaned: ``None`` comes back in its place, so results stay aligned with their
+        rows. Any other document that is not a ``str`` raises ``TypeError``.
         """
-        return self._documents(texts, n_jobs, batch_size,
-                               _brief_results_of_batch if brief else _results_of_batch)
+        return (result for _, result in self.explain_tagged(
+            _documents(texts), n_jobs=n_jobs, batch_size=batch_size, brief=brief,
+            count_of=texts))
+
+    def explain_tagged(self, pairs: Iterable[tuple[T, str | Segment | None]], *,
+                       n_jobs: int = 1, batch_size: int = BATCH_SIZE, brief: bool = False,
+                       count_of: object = None) -> Iterator[tuple[T, CleanResult | None]]:
+        """Like :meth:`explain_many` for ``(tag, document)`` pairs: each result comes back
+        with its tag, in order. A document is a ``str`` (its result is the whole
+        document's), a :class:`~cleaner.segment.Segment` (its result is its share of its
+        document's, as :meth:`explain_segments` gives it) or ``None``, which is not cleaned
+        and comes back as ``(tag, None)`` in its place: a record that cannot be cleaned
+        keeps its place among the others. ``count_of``, when it has a length, is how many
+        documents there are (for the batch size over ``n_jobs`` workers)."""
+        work = engine.brief_results if brief else engine.results
+        return self._tagged(pairs, n_jobs, batch_size, work, count_of)
 
     def explain_segments(self, segments: Iterable[Segment], *, n_jobs: int = 1,
                          batch_size: int = BATCH_SIZE,
@@ -190,197 +179,59 @@ class Cleaner:
         are numbered from the document's start. So a huge document streams through in
         bounded memory, as the command line does with plain-text input.
         """
-        work = _brief_results_of_batch if brief else _results_of_batch
-        return (result for result, _ in self._joined(_checked(segments), n_jobs, batch_size,
-                                                     work))
+        pairs = ((None, _checked(segment)) for segment in segments)
+        return (result for _, result in self.explain_tagged(
+            pairs, n_jobs=n_jobs, batch_size=batch_size, brief=brief) if result is not None)
 
-    def _documents(self, texts: Iterable[str], n_jobs: int, batch_size: int,
-                   work: _Work) -> Iterator[CleanResult]:
-        """Results of whole documents, each cleaned in as many segments as its length needs."""
-        if n_jobs != 1 and isinstance(texts, Sized):
-            batch_size = _shared_batch_size(len(texts), n_jobs, batch_size)
-        cfg = self.config
-        segments = (segment for text in texts for segment in
-                    split_segments([_require_str(text)], cfg.segment_chars, cfg.segment_lines))
+    def _tagged(self, pairs: Iterable[tuple[T, str | Segment | None]], n_jobs: int,
+                batch_size: int, work: engine.Work,
+                count_of: object) -> Iterator[tuple[T, CleanResult | None]]:
+        """Results of tagged documents and segments; see :meth:`explain_tagged`."""
+        if n_jobs != 1 and isinstance(count_of, Sized):
+            batch_size = engine.shared_batch_size(len(count_of), n_jobs, batch_size)
         parts: list[CleanResult] = []
-        for result, last in self._joined(segments, n_jobs, batch_size, work):
+        joiner = Joiner()
+        for item, part in engine.run(self.judge, self._model, self._segments(pairs), work,
+                                     n_jobs, batch_size):
+            if part is None:
+                yield item.tag, None
+                continue
+            if item.first:
+                joiner = Joiner(self.config.collapse_blank_lines)
+            result = joiner.add(part.result, part.leading, part.trailing)
+            if not item.whole:
+                yield item.tag, result
+                continue
             parts.append(result)
-            if last:
-                yield _whole(parts)
+            if item.last:
+                yield item.tag, _whole(parts)
                 parts = []
 
-    def _joined(self, segments: Iterable[Segment], n_jobs: int, batch_size: int,
-                work: _Work) -> Iterator[tuple[CleanResult, bool]]:
-        """Each segment's result as a share of its document's, and whether it is the last."""
-        ends: collections.deque[tuple[bool, bool]] = collections.deque()
-
-        def noted() -> Iterator[Segment]:
-            for segment in segments:
-                ends.append((segment.first, segment.last))
-                yield segment
-
-        joiner = Joiner()
-        for part in self._many(noted(), n_jobs, batch_size, work):
-            first, last = ends.popleft()
-            if first:
-                joiner = Joiner(self.config.collapse_blank_lines)
-            yield joiner.add(part.result, part.leading, part.trailing), last
-
-    def _many(self, segments: Iterable[Segment], n_jobs: int, batch_size: int,
-              work: _Work) -> Iterator[_Part]:
-        batches = _batched(segments, batch_size, self.config.segment_chars,
-                           self.config.segment_lines)
-        workers = worker_count(n_jobs)
-        head = [] if workers == 1 else list(itertools.islice(batches, workers))
-        if len(head) < 2:  # one worker, or all the work in one batch
-            for batch in itertools.chain(head, batches):
-                yield from work(self, batch)
-            return
-        from joblib import Parallel, delayed
-
-        # No more workers than batches: each one starts a process that loads rules and model.
-        parallel = Parallel(n_jobs=min(workers, len(head)), return_as="generator",
-                            pre_dispatch="2*n_jobs")
-        tasks = (delayed(_in_worker)(self.config, work, batch)
-                 for batch in itertools.chain(head, batches))
-        outputs = parallel(tasks)
-        try:
-            for results in outputs:
-                yield from results
-        finally:  # the caller may stop early (`cleaner big.txt | head`): stop the workers
-            with warnings.catch_warnings():
-                # joblib's notice that finished or running tasks were not used.
-                warnings.filterwarnings("ignore", ".* adjusting the input task iterator",
-                                        UserWarning)
-                outputs.close()
-
-    def _clean_batch(self, segments: Sequence[Segment],
-                     decisions: bool = True) -> list[_Part]:
-        """Clean a batch; without ``decisions``, results hold the text alone (what
-        clean_many needs, and much less to build and to send back from a worker)."""
-        docs = [self._prepare(segment) for segment in segments]
-        self._run_passes(docs)
-        return [self._result(doc, decisions) for doc in docs]
-
-    def _prepare(self, segment: Segment) -> _Doc:
+    def _segments(self, pairs: Iterable[tuple[T, str | Segment | None]],
+                  ) -> Iterator[tuple[_Item[T], Segment | None]]:
+        """Each document's segments (a text cut as its length needs), tagged."""
         cfg = self.config
-        lines = normalize_text(segment.text, nfc=cfg.nfc, invisible=cfg.remove_invisible,
-                               spaces=cfg.normalize_spaces)
-        blank = np.fromiter(map(operator.not_, map(str.strip, lines)), dtype=bool,
-                            count=len(lines))
-        return _Doc(split_lines(segment.text), lines, np.flatnonzero(~blank).tolist(),
-                    np.cumsum(blank) - blank, segment.first, segment.last)
-
-    def _run_passes(self, docs: Sequence[_Doc]) -> None:
-        pending = [d for d in docs if d.alive]
-        memo = None
-        if self.model is not None:
-            from cleaner.classifier import LineMemo
-
-            memo = LineMemo()
-        while pending:
-            pending = [d for d, changed in zip(pending, self._judge(pending, memo)) if changed]
-
-    def _judge(self, docs: Sequence[_Doc], memo: LineMemo | None) -> list[bool]:
-        """One pass of rules, model and smoothing over each document's kept lines;
-        returns, per document, whether it removed anything."""
-        views = [d.view() for d in docs]
-        hits = [self.rules.match(lines, head=doc.first, tail=doc.last)
-                for doc, (lines, _) in zip(docs, views)]
-        probs = self._read([lines for lines, _ in views], hits, memo)
-        return [self._apply(doc, view, doc_hits, doc_probs)
-                for doc, view, doc_hits, doc_probs in zip(docs, views, hits, probs)]
-
-    def _read(self, views: Sequence[list[str]], hits: Sequence[list[RuleHit | None]],
-              memo: LineMemo | None) -> list[np.ndarray | None]:
-        """The model's P(boilerplate) per line of each document's view (``None`` without a
-        model). Every pass reads every document it judges: the lines a rule hits are not
-        model input, but how many there are around a line is, so a view that lost any line
-        reads differently."""
-        if self.model is None:
-            return [None] * len(views)
-        return list(self.model.predict(
-            [(lines, [h.rule.category if h else None for h in doc_hits])
-             for lines, doc_hits in zip(views, hits)], memo))
-
-    def _apply(self, doc: _Doc, view: tuple[list[str], np.ndarray],
-               hits: list[RuleHit | None], probs: np.ndarray | None) -> bool:
-        """Remove what the rules and the (smoothed) model decided in this pass; returns
-        whether anything went. ``view`` holds the lines judged and, for each, its line
-        number in the document (-1 for a blank separator)."""
-        lines, at = view
-        by_model, smoothed, table = self._smooth(probs, lines, doc.last)
-        real = at >= 0
-        if probs is not None:
-            doc.score[at[real]] = probs[real]
-        doc.override[at[real]] = np.where(table, _TABLE_ROW, np.where(smoothed, _SMOOTHED, 0))[real]
-        by_rule = np.fromiter(map(operator.is_not, hits, itertools.repeat(None)), dtype=bool,
-                              count=len(hits))
-        before = len(doc.removed)
-        ruled = np.flatnonzero(by_rule)
-        for k, i in zip(ruled.tolist(), at[ruled].tolist()):
-            rule = hits[k].rule
-            doc.removed[i] = _Verdict(Stage.RULE, rule.id, rule.category)
-        modelled = np.flatnonzero(by_model & ~by_rule & real)
-        for k, i in zip(modelled.tolist(), at[modelled].tolist()):
-            doc.removed[i] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
-                              if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
-        if len(doc.removed) == before:
-            return False
-        doc.alive = [i for i in doc.alive if i not in doc.removed]
-        return True
-
-    def _smooth(self, probs: np.ndarray | None, lines: list[str],
-                tail: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(removed by the model, flipped by smoothing, kept as table rows) masks; all False
-        without a model. Without ``tail`` (a segment before the document's end), no tail
-        block grows."""
-        if probs is None:
-            none = np.zeros(len(lines), dtype=bool)
-            return none, none, none
-        from cleaner.smoothing import smooth_lines
-
-        options = self.model.smoothing if self.model is not None else {}
-        if not tail:
-            options = {**options, "tail_steps": 0}
-        return smooth_lines(lines, probs, self.threshold, **options)
-
-    def _kept_verdict(self, override: int) -> _Verdict:
-        if override == _TABLE_ROW:
-            return _Verdict(Stage.SMOOTHING, "table", "")
-        if override == _SMOOTHED:
-            return _Verdict(Stage.SMOOTHING, "smoothed", "")
-        return _Verdict(Stage.MODEL if self.model is not None else Stage.RULE, "", "")
-
-    def _result(self, doc: _Doc, with_decisions: bool) -> _Part:
-        removed = doc.removed_mask()
-        text, dropped_blank = assemble(doc.lines, removed, self.config.collapse_blank_lines)
-        decisions = self._decisions(doc, removed, dropped_blank) if with_decisions else ()
-        return _Part(CleanResult(text, decisions, len(doc.lines)),
-                     dropped_blank.count(LEADING), dropped_blank.count(TRAILING))
-
-    def _decisions(self, doc: _Doc, removed: list[bool],
-                   dropped_blank: list[str]) -> tuple[Decision, ...]:
-        decisions = []
-        for i, (original, line) in enumerate(zip(doc.original, doc.lines)):
-            if not line.strip():
-                decisions.append(Decision(i + 1, original, line, not dropped_blank[i],
-                                          Stage.WHITESPACE, dropped_blank[i]))
-                continue
-            score = None if self.model is None else float(doc.score[i])
-            v = doc.removed.get(i) or self._kept_verdict(int(doc.override[i]))
-            decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
-                                      v.category, score))
-        return tuple(decisions)
+        for tag, document in pairs:
+            if document is None:
+                yield _Item(tag, False), None
+            elif isinstance(document, Segment):
+                yield _Item(tag, False, document.first, document.last), document
+            else:
+                for segment in split_segments([_require_str(document)], cfg.segment_chars,
+                                              cfg.segment_lines):
+                    yield _Item(tag, True, segment.first, segment.last), segment
 
 
-_Work = Callable[[Cleaner, list[Segment]], list[_Part]]
+def _documents(texts: Iterable[str | float | None]) -> Iterator[tuple[None, str | None]]:
+    """Untagged documents, a missing one as ``None``; the others are checked to be ``str``
+    when they are split (:meth:`Cleaner._segments`)."""
+    for text in texts:
+        yield None, None if _missing(text) else cast(str, text)
 
 
-def _checked(segments: Iterable[Segment]) -> Iterator[Segment]:
-    for segment in segments:
-        _require_str(segment.text)
-        yield segment
+def _checked(segment: Segment) -> Segment:
+    _require_str(segment.text)
+    return segment
 
 
 def _whole(parts: Sequence[CleanResult]) -> CleanResult:
@@ -392,66 +243,10 @@ def _whole(parts: Sequence[CleanResult]) -> CleanResult:
                        sum(p.line_count for p in parts), len(parts))
 
 
-def _shared_batch_size(count: int, n_jobs: int, batch_size: int) -> int:
-    """The batch size for ``count`` documents on ``n_jobs`` workers: smaller than
-    ``batch_size`` when that gives each worker several batches, so that no worker idles while
-    the last ones finish. What fits in one batch stays one batch, cleaned without workers."""
-    if count <= batch_size:
-        return batch_size
-    workers = worker_count(n_jobs)
-    return max(1, min(batch_size, -(-count // (BATCHES_PER_WORKER * workers))))
-
-
-def _batched(segments: Iterable[Segment], size: int, chars: int,
-             lines: int) -> Iterator[list[Segment]]:
-    """Batches of ``size`` segments, or fewer that hold at most ``chars`` characters and
-    about ``lines`` lines (or just one segment): a batch is cleaned all at once, so this
-    bounds its memory."""
-    batch: list[Segment] = []
-    total = total_lines = 0
-    for segment in segments:
-        length, breaks = len(segment.text), line_breaks(segment.text)
-        if batch and (total + length > chars or total_lines + breaks > lines):
-            yield batch
-            batch, total, total_lines = [], 0, 0
-        batch.append(segment)
-        total += length
-        total_lines += breaks
-        if len(batch) == size:
-            yield batch
-            batch, total, total_lines = [], 0, 0
-    if batch:
-        yield batch
-
-
 @lru_cache(maxsize=8)
 def cached_cleaner(config: CleanerConfig) -> Cleaner:
-    """The cleaner for ``config``, built once per process (workers reuse it)."""
+    """The cleaner for ``config``, built once per process (a Dask worker reuses it)."""
     return Cleaner(config)
-
-
-def _in_worker(config: CleanerConfig, work: _Work, segments: list[Segment]) -> list[_Part]:
-    """Clean one batch in a worker process, reusing that process's cleaner.
-
-    Numeric libraries get one thread each: the workers already use every core, and
-    oversubscribed BLAS threads made the model several times slower.
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        return work(cached_cleaner(config), segments)
-
-
-def _results_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
-    return cleaner._clean_batch(segments)
-
-
-def _brief_results_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
-    return [part.brief() for part in cleaner._clean_batch(segments)]
-
-
-def _texts_of_batch(cleaner: Cleaner, segments: list[Segment]) -> list[_Part]:
-    return cleaner._clean_batch(segments, decisions=False)
 
 
 def clean(text: str, **options: Any) -> str:

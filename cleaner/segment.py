@@ -27,19 +27,9 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from cleaner.config import SEGMENT_CHARS, SEGMENT_LINES
 from cleaner.normalize import LINE_BREAK
 from cleaner.types import CleanResult
-
-SEGMENT_CHARS = 8 * 1024 * 1024
-"""Default segment size in characters. Cleaning takes about ten times a segment's size in
-memory, so 8 Mi characters keep a cleaner process within a few hundred MiB. Articles and web
-pages are far shorter and never cut, and a segment this long (some 100,000 lines) still
-reads to the model as a very long document, as the whole one would."""
-
-SEGMENT_LINES = 1 << 16
-"""Default segment size in lines. Each line costs about 2 KB while its segment is cleaned
-(its decision, features and scores) whatever its length, so a segment of many short lines
-is cut by this bound before the character bound: 65,536 lines need some 150 MB."""
 
 _PEEK = 256  # characters a cut may look past its window, e.g. to see a blank line
 

@@ -23,25 +23,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
+from cleaner.config import SmoothingConfig
 from cleaner.tables import table_rows
 
-SWITCH_COST = 1.5
-MIN_REMOVE = 0.2
-TAIL_MIN_LINES = 8
-TAIL_STEPS = 3
-TAIL_ABOVE = 0.4
 _CLIP = 1e-4
+DEFAULTS = SmoothingConfig()
 
 
-def smooth(probs: np.ndarray, threshold: float, *, switch_cost: float = SWITCH_COST,
-           min_remove: float = MIN_REMOVE, tail_min_lines: int = TAIL_MIN_LINES,
-           tail_steps: int = TAIL_STEPS,
-           tail_above: float = TAIL_ABOVE) -> tuple[np.ndarray, np.ndarray]:
-    """Decide one document's lines from their P(boilerplate) (NaN for blank lines).
+def smooth(probs: np.ndarray, threshold: float,
+           options: SmoothingConfig = DEFAULTS) -> tuple[np.ndarray, np.ndarray]:
+    """Decide one document's lines from their P(boilerplate) (NaN for blank lines), with
+    the parameters of ``options``.
 
     Returns ``(removed, changed)``: which lines go, and which of those decisions differ
     from plain thresholding (``probs > threshold``). Blank lines are never removed.
@@ -61,24 +56,25 @@ def smooth(probs: np.ndarray, threshold: float, *, switch_cost: float = SWITCH_C
         return removed, removed.copy()
     p = np.clip(probs[scored], _CLIP, 1 - _CLIP)
     t = min(max(threshold, _CLIP), 1 - _CLIP)
-    lowest = min(min_remove, t)  # the least probability of a line the path may remove
+    lowest = min(options.min_remove, t)  # the least probability of a line the path may remove
     if p.max() < lowest:  # no line can go, whatever the path (a clean document)
         return removed, plain
     gain = np.log(p / (1 - p)) - math.log(t / (1 - t))  # > 0: removing this line pays
-    path = _viterbi(gain, switch_cost)
+    path = _viterbi(gain, options.switch_cost)
     path &= p >= lowest
-    path = _grow_tail(path, p > tail_above, tail_min_lines, tail_steps)
+    path = _grow_tail(path, p > options.tail_above, options.tail_min_lines,
+                      options.tail_steps)
     removed[scored] = path
     plain[scored] = probs[scored] > threshold
     return removed, removed != plain
 
 
 def smooth_lines(lines: Sequence[str], probs: np.ndarray, threshold: float,
-                 **options: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`smooth` over a document's lines (``options`` are its keywords), then every row
-    of a table of figures stays. Returns ``(removed, changed, table)``: ``table`` marks
-    the rows that stay only because they are table rows."""
-    removed, changed = smooth(probs, threshold, **options)
+                 options: SmoothingConfig = DEFAULTS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`smooth` over a document's lines, then every row of a table of figures stays.
+    Returns ``(removed, changed, table)``: ``table`` marks the rows that stay only because
+    they are table rows."""
+    removed, changed = smooth(probs, threshold, options)
     if not removed.any():
         return removed, changed, np.zeros(len(removed), dtype=bool)
     table = removed & table_rows(lines)

@@ -12,8 +12,10 @@ from cleaner.types import CleanResult, Stage
 
 @dataclass
 class Stats:
-    """Counters over one run, added to per document."""
+    """Counters over one run, added to per document. ``drop_empty``: the run drops
+    documents cleaned to nothing (``--drop-empty``), so the report counts them."""
 
+    drop_empty: bool = False
     documents: int = 0
     segmented_documents: int = 0
     lines_in: int = 0
@@ -25,9 +27,13 @@ class Stats:
     records_out: int = 0
     records_skipped: int = 0
     records_unchanged: int = 0
+    dropped_empty: int = 0
     removed_by_category: Counter[str] = field(default_factory=Counter)
     removed_by_stage: Counter[str] = field(default_factory=Counter)
-    started: float = field(default_factory=time.perf_counter)
+    # Start-up (rules and model loading) is timed apart: the speed is the cleaning's own, so
+    # a small run is not made to look slow by a fixed cost.
+    loading_seconds: float = 0.0
+    started: float = field(default_factory=time.perf_counter)  # when cleaning began
 
     def add(self, result: CleanResult, bytes_in: int, undecodable: int = 0, *,
             segment: int = 0) -> None:
@@ -37,9 +43,10 @@ class Stats:
         self.documents += segment == 0
         self.segmented_documents += segment == 1 or result.segments > 1
         self.lines_in += result.line_count
-        self.lines_out += result.text.count("\n")
+        text = result.text
+        self.lines_out += text.count("\n") + (bool(text) and not text.endswith("\n"))
         self.bytes_in += bytes_in
-        self.bytes_out += utf8_size(result.text)
+        self.bytes_out += utf8_size(text)
         self.undecodable_bytes += undecodable
         for decision in result.removed:
             self.removed_by_category[decision.category or "other"] += 1
@@ -54,11 +61,15 @@ class Stats:
             f"lines: {self.lines_in} in, {self.lines_out} out",
             f"bytes: {self.bytes_in} in, {self.bytes_out} out",
             f"undecodable bytes carried through: {self.undecodable_bytes}",
+            *([f"documents dropped as empty: {self.dropped_empty}"] if self.drop_empty else []),
             *([f"records: {self.records_in} in, {self.records_out} cleaned, "
-               f"{self.records_unchanged} passed through unchanged, "
+               + (f"{self.dropped_empty} dropped as empty, " if self.drop_empty else "")
+               + f"{self.records_unchanged} passed through unchanged, "
                f"{self.records_skipped} skipped"] if self.records_in else []),
             "removed lines by stage: " + _counts(self.removed_by_stage, [s.value for s in Stage]),
             "removed lines by category: " + _counts(self.removed_by_category),
+            f"loading rules and model: {self.loading_seconds:.2f} s (not in the speed)",
+            f"cleaning: {seconds:.2f} s",
             f"speed: {self.documents / seconds:.1f} docs/s, "
             f"{self.bytes_in / 1e6 / seconds:.2f} MB/s",
         ]

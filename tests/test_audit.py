@@ -11,8 +11,8 @@ import pytest
 
 from cleaner.rules import RuleSet
 from training import audit, relabel
-from training.corrections import Correction, Overlay, append_corrections, line_sha1
 from training.dataset import load_jsonl, site_of
+from training.overlay import Correction, Overlay, append_corrections, line_sha1
 
 PAGE = [
     "Stadtwerke senken den Strompreis zum Jahreswechsel",

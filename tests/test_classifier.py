@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pytest
 
@@ -43,8 +44,8 @@ def write_model(folder: Path, **manifest: Any) -> Path:
         "stage2": _net(len(F.CONTEXT_NAMES), (8,), rng),
         "stage3": _net(len(F.STAGE3_NAMES) + len(C.STAGE3_EXTRA), (), rng),
     }
-    path = folder / "tiny.joblib"
-    joblib.dump(params, path)
+    path = folder / "tiny.npz"
+    C.write_params(params, path)
     meta = {"model_version": "tiny", "features_version": F.FEATURES_VERSION,
             "threshold": 0.5, "sha256": C.file_sha256(path), **manifest}
     C.manifest_path(path).write_text(json.dumps(meta), encoding="utf-8")
@@ -64,7 +65,7 @@ def test_bundled_model_loads_and_predicts() -> None:
 
 
 def test_predictions_do_not_depend_on_the_batch(tmp_path: Path) -> None:
-    model = LineClassifier.load(write_model(tmp_path), trust=True)
+    model = LineClassifier.load(write_model(tmp_path))
     together = model.predict(DOCS)
     alone = [model.predict([doc])[0] for doc in DOCS]
     for a, b in zip(together, alone):
@@ -72,7 +73,7 @@ def test_predictions_do_not_depend_on_the_batch(tmp_path: Path) -> None:
 
 
 def test_a_memo_of_line_features_changes_no_prediction(tmp_path: Path) -> None:
-    model = LineClassifier.load(write_model(tmp_path), trust=True)
+    model = LineClassifier.load(write_model(tmp_path))
     memo = C.LineMemo()
     fresh = model.predict(DOCS)
     # Twice through one memo: the second call reads every line's features from it, as
@@ -85,7 +86,7 @@ def test_a_memo_of_line_features_changes_no_prediction(tmp_path: Path) -> None:
 
 
 def test_no_documents_get_no_predictions(tmp_path: Path) -> None:
-    assert LineClassifier.load(write_model(tmp_path), trust=True).predict([]) == []
+    assert LineClassifier.load(write_model(tmp_path)).predict([]) == []
 
 
 def test_the_model_reads_every_pass_so_its_last_reading_is_the_outputs(
@@ -114,11 +115,46 @@ def test_the_model_reads_every_pass_so_its_last_reading_is_the_outputs(
                        [d.score for d in result.decisions[:3]], rtol=0, atol=1e-12)
 
 
-def test_user_model_needs_trust(tmp_path: Path) -> None:
+def test_user_model_loads_without_trust_and_trust_is_deprecated(tmp_path: Path) -> None:
     path = write_model(tmp_path)
-    with pytest.raises(ModelError, match="trust"):
+    assert LineClassifier.load(path).name == "tiny"
+    with pytest.warns(DeprecationWarning, match="runs no code"):
+        assert LineClassifier.load(path, trust=True).name == "tiny"
+
+
+def test_a_model_file_holding_a_pickle_is_refused_unrun(tmp_path: Path) -> None:
+    path = write_model(tmp_path)
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["stage1_coef"] = np.array([_Tripwire()], dtype=object)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+    C.manifest_path(path).write_text(json.dumps(
+        {"model_version": "x", "features_version": F.FEATURES_VERSION, "threshold": 0.5}),
+        encoding="utf-8")
+    with pytest.raises(ModelError, match="cannot load model"):
         LineClassifier.load(path)
-    assert LineClassifier.load(path, trust=True).name == "tiny"
+    assert not _Tripwire.ran
+
+
+class _Tripwire:
+    """Unpickling this records that code from a model file ran."""
+
+    ran = False
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (_Tripwire._run, ())
+
+    @staticmethod
+    def _run() -> None:
+        _Tripwire.ran = True
+
+
+def test_cleaning_never_imports_the_training_libraries() -> None:
+    code = ("import sys, cleaner; cleaner.clean('Titel.\\nAnzeige\\nText.'); "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'threadpoolctl') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_tampered_model_is_refused(tmp_path: Path) -> None:
@@ -127,7 +163,7 @@ def test_tampered_model_is_refused(tmp_path: Path) -> None:
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
     with pytest.raises(ModelError, match="SHA-256"):
-        LineClassifier.load(path, trust=True)
+        LineClassifier.load(path)
 
 
 def test_tampered_bundled_model_is_refused(tmp_path: Path,
@@ -146,7 +182,7 @@ def test_tampered_bundled_model_is_refused(tmp_path: Path,
 def test_feature_version_mismatch(tmp_path: Path) -> None:
     path = write_model(tmp_path, features_version=F.FEATURES_VERSION + 1)
     with pytest.raises(ModelError, match="features version"):
-        LineClassifier.load(path, trust=True)
+        LineClassifier.load(path)
 
 
 def test_missing_model_file_is_named_before_its_manifest(tmp_path: Path) -> None:
@@ -154,34 +190,34 @@ def test_missing_model_file_is_named_before_its_manifest(tmp_path: Path) -> None
     path.unlink()
     C.manifest_path(path).unlink()
     with pytest.raises(ModelError, match=f"{path.name}: model file not found"):
-        LineClassifier.load(path, trust=True)
+        LineClassifier.load(path)
 
 
 def test_missing_manifest_beside_a_model_file(tmp_path: Path) -> None:
     path = write_model(tmp_path)
     C.manifest_path(path).unlink()
     with pytest.raises(ModelError, match="manifest not found"):
-        LineClassifier.load(path, trust=True)
+        LineClassifier.load(path)
 
 
 def test_corrupt_files(tmp_path: Path) -> None:
     path = write_model(tmp_path)
     C.manifest_path(path).write_text("{not json", encoding="utf-8")
     with pytest.raises(ModelError, match="unreadable model manifest"):
-        LineClassifier.load(path, trust=True)
-    path.write_bytes(b"not a pickle")
+        LineClassifier.load(path)
+    path.write_bytes(b"not an archive")
     C.manifest_path(path).write_text(json.dumps(
         {"model_version": "x", "features_version": F.FEATURES_VERSION, "threshold": 0.5,
          "sha256": C.file_sha256(path)}), encoding="utf-8")
     with pytest.raises(ModelError, match="cannot load model"):
-        LineClassifier.load(path, trust=True)
+        LineClassifier.load(path)
 
 
 def test_wrong_layout_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "other.joblib"
-    joblib.dump({"format": C.MODEL_FORMAT}, path)
+    path = tmp_path / "other.npz"
+    np.savez(path, format=np.asarray(C.MODEL_FORMAT))
     C.manifest_path(path).write_text(json.dumps(
         {"model_version": "x", "features_version": F.FEATURES_VERSION, "threshold": 0.5,
          "sha256": C.file_sha256(path)}), encoding="utf-8")
     with pytest.raises(ModelError, match="not a cleaner line model"):
-        LineClassifier.load(path, trust=True)
+        LineClassifier.load(path)

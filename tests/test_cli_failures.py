@@ -14,7 +14,6 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -224,10 +223,14 @@ def test_full_disk_leaves_no_partial_file(files: Path, main: Any, segments: list
 
 def test_permission_denied_leaves_no_file(files: Path, main: Any,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(**_: object) -> tuple[int, str]:
-        raise PermissionError(errno.EACCES, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    def refuse_new_files(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_open(name, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse_new_files)
     out, src = files / "out", files / "in" / "a.txt"
     code, err = main(str(src), "-o", str(out / "a.txt"))
     assert code == 1

@@ -37,3 +37,14 @@ def test_dataframe_column_is_cleaned_and_others_kept(client) -> None:
                           use_model=False).compute()
     assert out["id"].tolist() == list(range(len(TEXTS)))
     assert out["text"].tolist() == list(Cleaner(use_model=False).clean_many(TEXTS))
+
+
+def test_missing_texts_in_a_column_stay_missing(client) -> None:
+    texts = [TEXTS[0], None, TEXTS[1], float("nan")]
+    frame = pd.DataFrame({"id": range(4), "text": texts})
+    out = clean_dataframe(dd.from_pandas(frame, npartitions=2), "text",
+                          use_model=False).compute()
+    cleaner = Cleaner(use_model=False)
+    # missing in the column's own way: None in an object column, pandas.NA in a string one
+    assert out["text"].isna().tolist() == [False, True, False, True]
+    assert out["text"].dropna().tolist() == [cleaner.clean(TEXTS[0]), cleaner.clean(TEXTS[1])]

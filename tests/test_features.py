@@ -52,7 +52,7 @@ def test_batch_counts_rule_hits_around_each_line() -> None:
     assert batch.ruled_before[mine].tolist() == [1.0, 0.0, 2.0]
     assert batch.ruled_after[mine].tolist() == [0.0, 2.0, 1.0]
     assert not batch.ruled_before[~mine].any() and not batch.ruled_after[~mine].any()
-    share = context[:, F.CONTEXT_NAMES.index("doc_ruled_share")]
+    share = F.CONTEXT.columns(context)["doc_ruled_share"]
     assert share[mine].tolist() == [4 / 7] * 3
     assert not share[~mine].any()
 
@@ -61,17 +61,16 @@ def test_shapes() -> None:
     batch, context = _features([DOC_A, DOC_B])
     wins = F.windows(batch.lines)
     assert F.ngram_matrix(wins).shape == (batch.size, F.N_HASH)
-    assert F.shape_matrix(batch.lines, wins).shape == (batch.size, len(F.SHAPE_NAMES))
-    assert context.shape == (batch.size, len(F.CONTEXT_NAMES))
-    assert F.neighbour_matrix(batch, np.zeros(batch.size)).shape == (batch.size,
-                                                                      len(F.STAGE3_NAMES))
+    assert F.shape_matrix(batch.lines, wins).shape == (batch.size, len(F.SHAPE))
+    assert context.shape == (batch.size, len(F.CONTEXT))
+    assert F.neighbour_matrix(batch, np.zeros(batch.size)).shape == (batch.size, len(F.STAGE3))
     assert np.isfinite(context).all()
 
 
 def test_empty_batch() -> None:
     batch, context = _features([([""], [None])])
     assert batch.size == 0
-    assert context.shape == (0, len(F.CONTEXT_NAMES))
+    assert context.shape == (0, len(F.CONTEXT))
     assert F.ngram_score([], np.zeros(F.N_HASH)).shape == (0,)
 
 
@@ -79,7 +78,7 @@ def test_shape_values() -> None:
     lines = ["- Share", "The storm reached the coast.", "Visit www.example.com today",
              "12.01.2026", "write to news@beispiel.at"]
     shape = F.shape_matrix(lines, F.windows(lines))
-    col = {name: shape[:, k] for k, name in enumerate(F.SHAPE_NAMES)}
+    col = F.SHAPE.columns(shape)
     assert col["starts_bullet"].tolist() == [1, 0, 0, 0, 0]
     assert col["ends_stop"].tolist() == [0, 1, 0, 0, 0]
     assert col["has_url"].tolist() == [0, 0, 1, 0, 0]
@@ -88,10 +87,38 @@ def test_shape_values() -> None:
     assert col["log_len"][1] == pytest.approx(np.log1p(len(lines[1])))
 
 
+def test_schema_stacks_by_name_and_refuses_other_names() -> None:
+    schema = F.Schema("a", "b")
+    stacked = schema.stack({"b": np.array([2.0, 4.0]), "a": np.array([True, False])})
+    assert stacked.tolist() == [[1.0, 2.0], [0.0, 4.0]]  # schema order, float64
+    assert schema.indices(["b", "a"]) == [1, 0]
+    with pytest.raises(ValueError, match=r"missing \['b'\], not in the schema \[\]"):
+        schema.stack({"a": np.zeros(2)})
+    with pytest.raises(ValueError, match=r"missing \[\], not in the schema \['c'\]"):
+        schema.stack({"a": np.zeros(2), "b": np.zeros(2), "c": np.zeros(2)})
+    with pytest.raises(ValueError, match="no feature column named 'c'"):
+        schema.index("c")
+    with pytest.raises(ValueError, match=r"given twice: \['a'\]"):
+        F.Schema("a", "b", "a")
+
+
+def test_context_columns_by_name() -> None:
+    batch, context = _features([DOC_A, DOC_B])
+    col = F.CONTEXT.columns(context)
+    lengths = np.array([len(line) for line in batch.lines])
+    np.testing.assert_array_equal(col["log_len"], np.log1p(lengths))
+    np.testing.assert_array_equal(col["score"], np.linspace(-2.0, 2.0, batch.size))
+    # the next line's length, 0 past the end of its document
+    next_len = np.append(np.log1p(lengths[1:]), 0.0)
+    next_len[np.flatnonzero(batch.doc[1:] != batch.doc[:-1])] = 0.0
+    np.testing.assert_array_equal(col["log_len+1"], next_len)
+    assert F.CONTEXT.names[: len(F.SHAPE)] == F.SHAPE.names
+
+
 def test_lone_surrogates_are_characters() -> None:
     lines = ["caf\udce9 au lait", "\ud800"]
     wins = F.windows(lines)
-    assert F.shape_matrix(lines, wins).shape == (2, len(F.SHAPE_NAMES))
+    assert F.shape_matrix(lines, wins).shape == (2, len(F.SHAPE))
     assert F.ngram_score(wins, np.zeros(F.N_HASH)).shape == (2,)
 
 
@@ -143,4 +170,4 @@ def test_huge_line_is_bounded_work() -> None:
     F.context_matrix(batch, shape, np.zeros(batch.size))
     assert time.perf_counter() - start < 5.0  # a few ms of work; seconds only if unbounded
     assert matrix[0].nnz <= len(F.NGRAM_SIZES) * (F.HEAD_CHARS + F.TAIL_CHARS + 2)
-    assert shape[0, F.SHAPE_NAMES.index("log_len")] == pytest.approx(np.log1p(len(line) - 1))
+    assert shape[0, F.SHAPE.index("log_len")] == pytest.approx(np.log1p(len(line) - 1))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,3 +118,30 @@ def test_truncated_gzip_input_is_an_input_error(tmp_path: Path, jsonl: bool) -> 
     assert proc.returncode == 1
     assert proc.stderr.decode() == (f"cleaner: error: {src}: cannot read: Compressed file ended "
                                     "before the end-of-stream marker was reached\n")
+
+
+class _Stop(Exception):
+    """Raised by the test's SIGTERM handler."""
+
+
+def test_a_signal_just_after_the_temporary_file_exists_leaves_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_open = os.open
+
+    def open_then_signal(name: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        fd = real_open(name, flags, *args, **kwargs)
+        if flags & os.O_EXCL:  # the temporary file: a kill lands the moment it exists
+            os.kill(os.getpid(), signal.SIGTERM)
+        return fd
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Stop
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    monkeypatch.setattr(os, "open", open_then_signal)
+    try:
+        with pytest.raises(_Stop), atomic_output(tmp_path / "out.txt") as f:
+            f.write(b"never complete")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert list(tmp_path.iterdir()) == []

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from cleaner import Cleaner, CleanerConfig, Stage, clean, pipeline
+from cleaner import Cleaner, CleanerConfig, Stage, clean, engine
+from cleaner.config import SmoothingConfig
 
 ARTICLE = (
     "\n"
@@ -126,16 +127,87 @@ def test_a_list_is_shared_out_so_each_worker_gets_several_batches(
     texts = [f"Absatz {i} mit Inhalt, der bleibt.\nWerbung\n" for i in range(40)]
     expected = list(rules_only.clean_many(texts))
     sizes: list[int] = []
-    batched = pipeline._batched
+    batched = engine.batched
 
     def recording(*args: Any) -> Iterator[list[Any]]:
         for batch in batched(*args):
             sizes.append(len(batch))
             yield batch
 
-    monkeypatch.setattr(pipeline, "_batched", recording)
+    monkeypatch.setattr(engine, "batched", recording)
     assert list(rules_only.clean_many(texts, n_jobs=2, batch_size=16)) == expected
     assert sizes == [5] * 8  # four batches for each of two workers, not 16 + 16 + 8
     sizes.clear()
     assert list(rules_only.clean_many(iter(texts), n_jobs=2, batch_size=16)) == expected
     assert sizes == [16, 16, 8]  # a stream's length is unknown: batches stay as asked
+
+
+def test_a_line_a_rule_decided_has_no_model_score() -> None:
+    result = Cleaner().explain(ARTICLE)
+    by_text = {d.text: d for d in result.decisions if d.text}
+    assert by_text["Anzeige"].stage is Stage.RULE and by_text["Anzeige"].score is None
+    kept = by_text["Die Opposition kritisierte die Entscheidung als überstürzt."]
+    assert kept.stage is Stage.MODEL and kept.score is not None and 0.0 <= kept.score < 0.5
+
+
+def test_without_a_model_kept_lines_say_rules_only(rules_only: Cleaner) -> None:
+    kept = [d for d in rules_only.explain(ARTICLE).decisions if d.kept and d.text]
+    assert kept and all((d.stage, d.reason, d.score) == (Stage.RULE, "rules-only", None)
+                        for d in kept)
+
+
+class _Suspicious:
+    """A stand-in line model that calls every line longer than 40 characters junk."""
+
+    threshold = 0.5
+    smoothing = SmoothingConfig()
+
+    def predict(self, docs: Any, memo: Any = None) -> list[Any]:
+        import numpy as np
+
+        return [np.array([np.nan if cat or not line else float(len(line) > 40)
+                          for line, cat in zip(lines, cats)]) for lines, cats in docs]
+
+
+def test_a_model_object_is_injected_and_judges_with_the_rules() -> None:
+    cleaner = Cleaner(model=_Suspicious())
+    assert cleaner.clean(ARTICLE) == "Mexiko verstärkt die Grenzkontrollen\n"
+    assert {d.reason for d in cleaner.explain(ARTICLE).removed if d.stage is Stage.RULE}
+    assert list(cleaner.clean_many([ARTICLE] * 3, n_jobs=2, batch_size=1)) == [
+        "Mexiko verstärkt die Grenzkontrollen\n"] * 3
+
+
+def test_tagged_documents_come_back_with_their_tags_and_none_in_its_place(
+        rules_only: Cleaner) -> None:
+    pairs = [("a", ARTICLE), ("bad", None), ("b", "Nur ein Satz.\nAnzeige\n")]
+    out = list(rules_only.explain_tagged(pairs, batch_size=1))
+    assert [tag for tag, _ in out] == ["a", "bad", "b"]
+    assert out[1][1] is None
+    assert [r.text for _, r in out if r is not None] == [rules_only.clean(ARTICLE),
+                                                         "Nur ein Satz.\n"]
+
+
+class _ByText:
+    """A stand-in line model with a fixed P(boilerplate) per line text."""
+
+    threshold = 0.5
+    smoothing = SmoothingConfig()
+
+    def __init__(self, probs: dict[str, float]) -> None:
+        self.probs = probs
+
+    def predict(self, docs: Any, memo: Any = None) -> list[Any]:
+        import numpy as np
+
+        return [np.array([np.nan if cat or not line else self.probs[line]
+                          for line, cat in zip(lines, cats)]) for lines, cats in docs]
+
+
+def test_configured_smoothing_replaces_the_model_own() -> None:
+    promo = ["Jetzt das Webinar buchen und sparen!", "Nur 49 Euro für alle drei Termine.",
+             "Hier geht es zur Anmeldung."]
+    text = "\n".join([promo[0], "Kurz.", *promo[1:]]) + "\n"
+    model = _ByText({**dict.fromkeys(promo, 0.99), "Kurz.": 0.3})
+    assert Cleaner(model=model).clean(text) == ""  # the short line goes with its block
+    strict = Cleaner(model=model, smoothing=SmoothingConfig(min_remove=0.5))
+    assert strict.clean(text) == "Kurz.\n"

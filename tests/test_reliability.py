@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from cleaner import Cleaner
+from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.io import is_special_target
-from cleaner.pipeline import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.segment import split_segments
 
 DOC = "Die Regierung reagierte am Dienstag auf die Vorwürfe.\n\nAnzeige\nArchiviert unter:\n"
@@ -154,7 +154,7 @@ def test_no_more_workers_than_batches(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(*args, **kwargs)
 
     monkeypatch.setattr(joblib, "Parallel", recording)
-    monkeypatch.setattr("cleaner.pipeline.worker_count", lambda n_jobs: 16)
+    monkeypatch.setattr("cleaner.engine.worker_count", lambda n_jobs: 16)
     texts = [f"Satz {i}.\nAnzeige\n" for i in range(30)]
     cleaned = list(Cleaner(use_model=False).clean_many(iter(texts), n_jobs=16, batch_size=10))
     assert cleaned == [f"Satz {i}.\n" for i in range(30)]
@@ -379,8 +379,14 @@ def test_on_error_fail_writes_every_record_before_the_bad_one(jobs: str) -> None
 # 16. A missing model file is named -----------------------------------------------------------
 
 def test_missing_model_file_names_the_model_not_its_manifest(tmp_path: Path) -> None:
-    model = tmp_path / "mine.joblib"
-    proc = run("--model", str(model), "--trust-model", stdin=DOC, model=True)
+    model = tmp_path / "mine.npz"
+    proc = run("--model", str(model), stdin=DOC, model=True)
     assert proc.returncode == 1
     err = error_line(proc)
     assert f"{model}: model file not found" in err and "mine.json" not in err
+
+
+def test_trust_model_is_a_deprecated_no_op(tmp_path: Path) -> None:
+    proc = run("--trust-model", stdin=DOC, model=True)
+    assert proc.returncode == 0
+    assert proc.stderr.decode().startswith("cleaner: warning: --trust-model is deprecated")

@@ -14,7 +14,8 @@ import pytest
 
 from cleaner.errors import UsageError
 from cleaner.normalize import normalize_text
-from cleaner.rules import RuleSet, builtin_phrase_files
+from cleaner.rules import RuleSet
+from cleaner.rules.files import builtin_phrase_files
 
 if sys.version_info >= (3, 11):
     import tomllib

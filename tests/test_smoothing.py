@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from cleaner.config import SmoothingConfig
 from cleaner.smoothing import smooth
 
 NAN = np.nan
@@ -34,7 +35,7 @@ def test_blank_lines_are_transparent_and_never_removed() -> None:
 
 def test_line_below_min_remove_survives_inside_a_block() -> None:
     probs = np.array([0.99, 0.99, 0.1, 0.99, 0.99])
-    removed, changed = smooth(probs, 0.6, min_remove=0.2)
+    removed, changed = smooth(probs, 0.6, SmoothingConfig(min_remove=0.2))
     assert removed.tolist() == [True, True, False, True, True]
     assert not changed.any()
 
@@ -42,7 +43,7 @@ def test_line_below_min_remove_survives_inside_a_block() -> None:
 def test_zero_switch_cost_is_plain_thresholding() -> None:
     rng = np.random.default_rng(0)
     probs = rng.random(200)
-    removed, changed = smooth(probs, 0.5, switch_cost=0.0, min_remove=0.0)
+    removed, changed = smooth(probs, 0.5, SmoothingConfig(switch_cost=0.0, min_remove=0.0))
     assert (removed == (probs > 0.5)).all()
     assert not changed.any()
 
@@ -78,7 +79,8 @@ def test_path_is_optimal() -> None:
     for _ in range(200):
         n = int(rng.integers(1, 9))
         probs = rng.uniform(0.01, 0.99, n)
-        removed, _ = smooth(probs, 0.5, switch_cost=cost, min_remove=0.0, tail_min_lines=n + 1)
+        removed, _ = smooth(probs, 0.5, SmoothingConfig(switch_cost=cost, min_remove=0.0,
+                                                            tail_min_lines=n + 1))
         gain = np.log(probs / (1 - probs))
         paths = [np.array([(m >> i) & 1 for i in range(n)], dtype=bool) for m in range(1 << n)]
         best = max(_path_score(p, gain, cost) for p in paths)

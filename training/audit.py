@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cleaner import Cleaner
+from cleaner.io import read_jsonl
 from cleaner.types import Stage
-from training.corrections import (
+from training.overlay import (
     FOLDER,
     LABEL_OF_TAG,
     TAG_OF_LABEL,
@@ -40,7 +41,6 @@ from training.corrections import (
     append_corrections,
     line_sha1,
 )
-from training.dataset import read_jsonl
 
 CONTEXT = 5  # lines shown before and after the judged line
 WIDTH = 600  # characters shown of a long judged line

@@ -12,7 +12,7 @@ features it never sees at inference.
 
 Labels come in two versions. ``original`` is what the corpus says. ``labels`` is what
 training and the corrected evaluation use: the corpus labels with the reviewed corrections
-of :mod:`training.corrections` applied, and, in the tracks of :data:`DISTRUSTED` (whose
+of :mod:`training.overlay` applied, and, in the tracks of :data:`DISTRUSTED` (whose
 boilerplate labels were measured to be wrong a third of the time), every boilerplate label
 that no one reviewed made unknown, unless a rule of ours fires on the line or the line is
 one of the record's ``without`` snippets.
@@ -21,22 +21,21 @@ one of the record's ``without`` snippets.
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
-import json
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 
+from cleaner.assemble import blank_counts, paragraph_view
+from cleaner.io import file_sha256, read_jsonl
 from cleaner.labels import read_labelled
 from cleaner.normalize import normalize_text
 from cleaner.rules import RuleSet
-from training.corrections import FOLDER as CORRECTIONS
-from training.corrections import Overlay
+from training.overlay import FOLDER as CORRECTIONS
+from training.overlay import Overlay
 
 # (source, track) whose unreviewed boilerplate labels are not to be believed: in a sample
 # read against the policy, 40 % (wcxb) and 32 % (fundus) of them were real content.
@@ -99,14 +98,10 @@ def site_of(source: str, page: str, url: str | None = None) -> str:
 
 
 def view(lines: Sequence[str]) -> list[int]:
-    """Input line index of each view line (-1: one blank line standing for a blank run)."""
-    alive = [i for i, line in enumerate(lines) if line.strip()]
-    out: list[int] = []
-    for prev, i in zip([None, *alive], alive):
-        if prev is not None and i > prev + 1:
-            out.append(-1)
-        out.append(i)
-    return out
+    """Input line index of each view line (-1: one blank line standing for a blank run),
+    as the pipeline shows a document to the model."""
+    index: list[int] = paragraph_view(*blank_counts(lines)).tolist()
+    return index
 
 
 def _holds_snippet(line: str, snippets: Sequence[str]) -> bool:
@@ -142,17 +137,6 @@ def make_doc(rules: RuleSet, *, id: str, text: str, labels: Sequence[int | None]
                lang=lang or "unknown", text_lines=text_lines, lines=lines, cats=cats,
                labels=_view_labels(trusted, index), index=index,
                original=_view_labels(labels, index), reviewed=frozenset(reviewed))
-
-
-def read_jsonl(path: str | Path) -> Iterator[dict[str, object]]:
-    """Records of a JSONL file, gzip-compressed or not."""
-    with open(path, "rb") as f:
-        gz = f.read(2) == b"\x1f\x8b"
-    with (gzip.open(path, "rt", encoding="utf-8") if gz
-          else open(path, encoding="utf-8")) as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
 
 
 def load_jsonl(path: str | Path, rules: RuleSet, overlay: Overlay | None = None) -> list[Doc]:
@@ -191,10 +175,7 @@ def load_fixtures(folder: str | Path, rules: RuleSet) -> list[Doc]:
 
 def digest(paths: Iterable[str | Path]) -> dict[str, str]:
     """SHA-256 of each training file, for the manifest."""
-    out = {}
-    for p in paths:
-        out[str(p)] = hashlib.sha256(Path(p).read_bytes()).hexdigest()
-    return out
+    return {str(p): file_sha256(p) for p in paths}
 
 
 def fixture_files(folder: str | Path) -> list[Path]:

@@ -2,11 +2,11 @@
 
     python -m training.evaluate --data ../shared/data/dev.jsonl.gz [--oof-out oof.jsonl]
 
-Every document is scored by a model that never saw its page (``--group page``) or, stricter,
-its site (``--group site``); each fold's threshold is chosen on the other folds for the
-content-retention target, never on the fold it is reported for. Reports boilerplate
-precision, recall and F1 and content retention per track, source/track and language, after
-rules and smoothing, as the pipeline decides.
+Every document is cleaned by the real pipeline (``cleaner.Cleaner``: rules, model,
+smoothing, tables, passes) with a model that never saw its page (``--group page``) or,
+stricter, its site (``--group site``); each fold's threshold is chosen on the other folds for
+the content-retention target, never on the fold it is reported for. Reports boilerplate
+precision, recall and F1 and content retention per track, source/track and language.
 
 ``--oof-out`` writes the out-of-fold cleaned texts (JSONL ``{"id", "text"}``, lines removed
 by rules or model dropped) of the first grouping, for the corpus scorer::
@@ -25,6 +25,7 @@ line, null for blank lines), which ``python -m training.audit --scores`` ranks l
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -35,15 +36,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from training.dataset import Doc, add_data_arguments
-from training.train import (
-    Corpus,
-    cross_val_predict,
-    decide,
-    doc_probs,
-    held_out_decisions,
-    line_metrics,
-    load_docs,
-)
+from training.heldout import fit_held_out, line_metrics
+from training.train import RETENTION_TARGET, SMOOTHING, Corpus, fit, load_docs
 
 GROUPINGS: dict[str, Callable[[Doc], str]] = {"page": lambda d: d.page, "site": lambda d: d.site}
 
@@ -54,24 +48,15 @@ def cleaned_text(doc: Doc, removed: np.ndarray) -> str:
     return "\n".join(line for i, line in enumerate(doc.text_lines) if i not in drop)
 
 
-def breakdown(corpus: Corpus, removed: list[np.ndarray],
+def breakdown(docs: Sequence[Doc], removed: list[np.ndarray],
               original: bool = False) -> dict[str, dict[str, Any]]:
     """Line metrics overall and per track, source/track and language."""
-    keys: dict[str, list[int]] = {"ALL": list(range(len(corpus.docs)))}
-    for i, d in enumerate(corpus.docs):
+    keys: dict[str, list[int]] = {"ALL": list(range(len(docs)))}
+    for i, d in enumerate(docs):
         for key in (f"track={d.track}", f"{d.source}/{d.track}", f"lang={d.lang}"):
             keys.setdefault(key, []).append(i)
     order = sorted(keys, key=lambda k: (k != "ALL", k.startswith("lang="), k))
-    return {k: line_metrics(corpus, removed, keys[k], original) for k in order}
-
-
-def input_scores(doc: Doc, probs: np.ndarray) -> list[float | None]:
-    """A document's view-line probabilities per input line (None for blank lines)."""
-    out: list[float | None] = [None] * len(doc.text_lines)
-    for k, i in enumerate(doc.index):
-        if i >= 0 and not np.isnan(probs[k]):
-            out[i] = round(float(probs[k]), 4)
-    return out
+    return {k: line_metrics(docs, removed, keys[k], original) for k in order}
 
 
 def _fmt(x: float | None) -> str:
@@ -121,17 +106,17 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
     corpus = Corpus.of(docs)
     report: dict[str, Any] = {"data": digests}
     for k, name in enumerate(groupings):
-        groups = [GROUPINGS[name](d) for d in docs]
-        probs = doc_probs(corpus, cross_val_predict(corpus, groups))
-        removed, thresholds = held_out_decisions(corpus, probs, groups)
-        rows = breakdown(corpus, removed)
+        held_out = fit_held_out(docs, [GROUPINGS[name](d) for d in docs],
+                                functools.partial(fit, corpus), SMOOTHING)
+        removed, thresholds = held_out.fold_decisions(RETENTION_TARGET)
+        rows = breakdown(docs, removed)
         print_table(f"grouped by {name}: fold thresholds {thresholds}", rows)
-        original = breakdown(corpus, removed, original=True)
+        original = breakdown(docs, removed, original=True)
         print_table(f"grouped by {name}, original labels", original)
         report[name] = {"fold_thresholds": thresholds, "metrics": rows,
                         "metrics_original_labels": original}
         for threshold in fixed:
-            tracks = {key: m for key, m in breakdown(corpus, decide(corpus, probs, threshold)
+            tracks = {key: m for key, m in breakdown(docs, held_out.run(threshold).removed
                                                      ).items() if key.startswith("track=")}
             print_table(f"grouped by {name}: fixed threshold {threshold}", tracks)
             report[name][f"at {threshold}"] = tracks
@@ -141,9 +126,12 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
                     f.write(json.dumps({"id": d.id, "text": cleaned_text(d, r)},
                                        ensure_ascii=False) + "\n")
         if k == 0 and scores_out is not None:
+            # each document's scores from the run at its own fold's threshold
             with open(scores_out, "w", encoding="utf-8") as f:
-                for d, p in zip(docs, probs):
-                    f.write(json.dumps({"id": d.id, "scores": input_scores(d, p)}) + "\n")
+                for test, t in zip(held_out.folds, thresholds):
+                    run = held_out.run(t)
+                    for i in test.tolist():
+                        f.write(json.dumps({"id": docs[i].id, "scores": run.scores[i]}) + "\n")
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+from cleaner.io import read_jsonl
 from cleaner.rules import RuleSet
-from training.corrections import FOLDER, TAG_OF_LABEL, Overlay
-from training.dataset import Doc, load_jsonl, read_jsonl
+from training.dataset import Doc, load_jsonl
+from training.overlay import FOLDER, TAG_OF_LABEL, Overlay
 
 
 def input_labels(doc: Doc, count: int) -> list[int | None]:

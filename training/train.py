@@ -4,14 +4,17 @@
 
 Reproduces the shipped model (``cleaner/models/line-v1.*``) from the fixtures and the given
 corpora, deterministically (fixed seeds, no threads that change results). Fitting runs a
-grouped cross-validation first: its out-of-fold probabilities choose the decision threshold
-(the lowest one that keeps the content-retention target on held-out pages) and give the
-metrics recorded in the manifest; then the model is fitted on all data.
+grouped cross-validation first, in which each fold's model cleans the pages it never saw
+through the real pipeline (:mod:`training.heldout`): those runs choose the decision
+threshold (the lowest one that keeps the content-retention target on held-out pages) and
+give the metrics recorded in the manifest; then the model is fitted on all data.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import functools
 import json
 import sys
 import warnings
@@ -21,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 import sklearn
@@ -37,23 +39,14 @@ from cleaner import features
 from cleaner.classifier import (
     DEFAULT_MODEL,
     MODEL_FORMAT,
-    file_sha256,
     manifest_path,
     net_logit,
-    predict_context,
     stage3_values,
+    write_params,
 )
+from cleaner.config import SmoothingConfig
+from cleaner.io import file_sha256
 from cleaner.rules import RuleSet
-from cleaner.smoothing import (
-    MIN_REMOVE,
-    SWITCH_COST,
-    TAIL_ABOVE,
-    TAIL_MIN_LINES,
-    TAIL_STEPS,
-    smooth_lines,
-)
-from training.corrections import FOLDER as CORRECTIONS
-from training.corrections import Overlay
 from training.dataset import (
     Doc,
     add_data_arguments,
@@ -62,10 +55,14 @@ from training.dataset import (
     load_fixtures,
     load_jsonl,
 )
+from training.heldout import FOLDS as HELD_OUT_FOLDS
+from training.heldout import fit_held_out, line_metrics
+from training.overlay import FOLDER as CORRECTIONS
+from training.overlay import Overlay
 
 MODEL_VERSION = "line-v1"
 SEED = 0
-FOLDS = 5
+FOLDS = 5  # of the inner splits that give each stage out-of-fold inputs
 # Share of content lines the threshold must keep on out-of-fold scores. A threshold chosen on
 # the scores it is then measured on keeps less on pages it never saw: aiming at 99.2 % keeps
 # 99.1 % of the content of held-out pages (nested cross-validation, mean over four training
@@ -83,6 +80,7 @@ STAGE2_PARAMS: dict[str, Any] = {
     "random_state": SEED,
 }
 STAGE3_PARAMS: dict[str, Any] = {"C": 1.0, "max_iter": 1000}
+SMOOTHING: dict[str, Any] = dataclasses.asdict(SmoothingConfig())  # the manifest records it
 
 
 @dataclass
@@ -215,114 +213,6 @@ def _page_folds(corpus: Corpus, doc_ids: np.ndarray) -> list[tuple[np.ndarray, n
             for a, b in GroupKFold(n_splits=FOLDS).split(doc_ids, groups=pages)]
 
 
-def predict(params: dict[str, Any], corpus: Corpus, doc_ids: np.ndarray) -> np.ndarray:
-    """P(boilerplate) for the lines of ``doc_ids`` (NaN elsewhere), from the cached features;
-    stages 2 and 3 are :func:`cleaner.classifier.predict_context` itself."""
-    out = np.full(corpus.batch.size, np.nan)
-    rows = corpus.rows(doc_ids)
-    score1 = np.zeros(corpus.batch.size)
-    score1[rows] = corpus.ngrams[rows] @ params["stage1_coef"] + params["stage1_intercept"]
-    out[rows] = predict_context(params, corpus.batch, corpus.shape, score1)[rows]
-    return out
-
-
-def cross_val_predict(corpus: Corpus, groups: Sequence[str]) -> np.ndarray:
-    """Out-of-fold P(boilerplate) per batch line; ``groups`` (one per document) never straddle
-    a training and a test fold."""
-    out = np.full(corpus.batch.size, np.nan)
-    ids = np.arange(len(corpus.docs))
-    for k, (train, test) in enumerate(GroupKFold(n_splits=FOLDS).split(ids, groups=groups)):
-        params = fit(corpus, ids[train])
-        rows = corpus.rows(ids[test])
-        out[rows] = predict(params, corpus, ids[test])[rows]
-        print(f"  fold {k + 1}/{FOLDS} done", file=sys.stderr)
-    return out
-
-
-def doc_probs(corpus: Corpus, probs: np.ndarray) -> list[np.ndarray]:
-    """Per-document probability arrays over view lines (NaN on blank lines)."""
-    out = [np.full(len(d.lines), np.nan) for d in corpus.docs]
-    for d, i, p in zip(corpus.batch.doc.tolist(), corpus.batch.index.tolist(), probs.tolist()):
-        out[d][i] = p
-    return out
-
-
-def decide(corpus: Corpus, probs: Sequence[np.ndarray], threshold: float,
-           docs: Sequence[Doc] | None = None) -> list[np.ndarray]:
-    """Removed mask per document (view lines): rule hits, then the model after smoothing."""
-    out = []
-    for d, p in zip(docs if docs is not None else corpus.docs, probs):
-        removed, _, _ = smooth_lines(d.lines, p, threshold)
-        removed |= np.array([c is not None for c in d.cats], dtype=bool)
-        out.append(removed)
-    return out
-
-
-THRESHOLDS = tuple(np.round(np.arange(0.30, 0.996, 0.005), 3).tolist())
-
-
-def choose_threshold(corpus: Corpus, probs: list[np.ndarray], docs: Sequence[int],
-                     target: float = RETENTION_TARGET) -> float:
-    """The lowest threshold that keeps ``target`` of the labelled content lines of ``docs``
-    (after rules and smoothing), so as much boilerplate goes as that allows.
-
-    Retention grows with the threshold, so a bisection over :data:`THRESHOLDS` finds it."""
-    subset = [probs[i] for i in docs]
-    chosen = [corpus.docs[i] for i in docs]
-    every = list(range(len(docs)))
-    lo, hi = 0, len(THRESHOLDS) - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        kept = _metrics(chosen, decide(corpus, subset, THRESHOLDS[mid], chosen),
-                        every)["content_kept"]
-        if kept is not None and kept >= target:
-            hi = mid
-        else:
-            lo = mid + 1
-    return float(THRESHOLDS[lo])
-
-
-def held_out_decisions(corpus: Corpus, probs: list[np.ndarray], groups: Sequence[str],
-                       ) -> tuple[list[np.ndarray], list[float]]:
-    """Removed masks where each fold's threshold was chosen on the other folds only, so the
-    reported figures never come from the data that set the threshold."""
-    removed: list[np.ndarray] = [np.zeros(0, dtype=bool)] * len(corpus.docs)
-    thresholds = []
-    ids = np.arange(len(corpus.docs))
-    for train, test in GroupKFold(n_splits=FOLDS).split(ids, groups=groups):
-        t = choose_threshold(corpus, probs, train.tolist())
-        thresholds.append(t)
-        fold = decide(corpus, [probs[i] for i in test], t, [corpus.docs[i] for i in test])
-        for i, r in zip(test, fold):
-            removed[i] = r
-    return removed, thresholds
-
-
-def line_metrics(corpus: Corpus, removed: list[np.ndarray], docs: Sequence[int],
-                 original: bool = False) -> dict[str, Any]:
-    """Boilerplate P/R/F1 and content retention over the labelled lines of ``docs``, by the
-    corrected labels or, with ``original``, by the corpus's own."""
-    return _metrics(corpus.docs, removed, docs, original)
-
-
-def _metrics(all_docs: Sequence[Doc], removed: Sequence[np.ndarray],
-             docs: Sequence[int], original: bool = False) -> dict[str, Any]:
-    tp = fp = fn = tn = 0
-    for i in docs:
-        lab = all_docs[i].original if original else all_docs[i].labels
-        r = removed[i]
-        tp += int(((lab == 1) & r).sum())
-        fn += int(((lab == 1) & ~r).sum())
-        fp += int(((lab == 0) & r).sum())
-        tn += int(((lab == 0) & ~r).sum())
-    p = tp / (tp + fp) if tp + fp else None
-    rec = tp / (tp + fn) if tp + fn else None
-    f1 = 2 * tp / (2 * tp + fp + fn) if 2 * tp + fp + fn else None
-    kept = tn / (tn + fp) if tn + fp else None
-    return {"bp_precision": p, "bp_recall": rec, "bp_f1": f1, "content_kept": kept,
-            "boilerplate_lines": tp + fn, "content_lines": tn + fp}
-
-
 def load_docs(data: Sequence[str], fixtures: str | None,
               corrections: str | Path | None = CORRECTIONS) -> tuple[list[Doc], dict[str, str]]:
     """All training documents, with the corrections of the folder ``corrections`` (none
@@ -348,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_data_arguments(ap)
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent
                                          / "cleaner" / "models"),
-                    help="folder to write line-v1.joblib and line-v1.json to")
+                    help="folder to write line-v1.npz and line-v1.json to")
     args = ap.parse_args(argv)
     with threadpool_limits(1):  # same numbers on any machine, and no thread thrashing
         return _train(args.data, args.fixtures or None, Path(args.out),
@@ -364,31 +254,29 @@ def _train(data: Sequence[str], fixtures: str | None, out: Path,
     corpus = Corpus.of(docs)
     print(f"{len(docs)} documents, {int((~np.isnan(corpus.labels)).sum())} labelled lines",
           file=sys.stderr)
-    pages = [d.page for d in docs]
-    oof = doc_probs(corpus, cross_val_predict(corpus, pages))
+    held_out = fit_held_out(docs, [d.page for d in docs],
+                            functools.partial(fit, corpus), SMOOTHING)
     all_docs = list(range(len(docs)))
-    threshold = choose_threshold(corpus, oof, all_docs)
-    removed, fold_thresholds = held_out_decisions(corpus, oof, pages)
-    metrics = {track: line_metrics(corpus, removed,
+    threshold = held_out.lowest_threshold(all_docs, RETENTION_TARGET)
+    removed, fold_thresholds = held_out.fold_decisions(RETENTION_TARGET)
+    metrics = {track: line_metrics(docs, removed,
                                    [i for i in all_docs if docs[i].track == track])
                for track in sorted({d.track for d in docs})}
     params = fit(corpus, np.arange(len(docs)))
     out.mkdir(parents=True, exist_ok=True)
     model_file = out / DEFAULT_MODEL
-    joblib.dump(params, model_file, compress=3)
+    write_params(params, model_file)
     manifest = {
         "model_version": MODEL_VERSION,
         "features_version": features.FEATURES_VERSION,
         "sklearn_version": sklearn.__version__,
         "sha256": file_sha256(model_file),
         "threshold": threshold,
-        "smoothing": {"switch_cost": SWITCH_COST, "min_remove": MIN_REMOVE,
-                      "tail_min_lines": TAIL_MIN_LINES, "tail_steps": TAIL_STEPS,
-                      "tail_above": TAIL_ABOVE},
+        "smoothing": SMOOTHING,
         "labels": {"0": "content", "1": "boilerplate"},
         "training_data": digests,
         "training_docs": len(docs),
-        "cv": {"grouping": "page", "folds": FOLDS, "retention_target": RETENTION_TARGET,
+        "cv": {"grouping": "page", "folds": HELD_OUT_FOLDS, "retention_target": RETENTION_TARGET,
                "fold_thresholds": fold_thresholds, "metrics": metrics},
     }
     manifest_path(model_file).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
