@@ -13,7 +13,7 @@ worker however many batches it gets.
 >>> texts
 ['Rubio spoke on Tuesday.\\n', None]
 >>> [None if fraction is None else round(fraction, 2) for fraction in removed]
-[0.46, None]
+[0.48, None]
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ def clean_column_with_removed(values: Sequence[object], missing: Sequence[bool],
     texts = list(values)
     fractions: list[float | None] = [None] * len(values)
     results = cached_cleaner(config).explain_many(present, brief=True)
-    for row, text, result in zip(rows, present, results):
+    for row, result in zip(rows, results):
         texts[row] = result.text
-        fractions[row] = removed_fraction(text, result)
+        fractions[row] = removed_fraction(result)
     return texts, fractions
 
 
@@ -64,13 +64,13 @@ def check_columns(columns: Iterable[object], text_column: str,
                          "choose a new name")
 
 
-def removed_fraction(text: str, result: CleanResult) -> float:
-    """The share of ``text``'s characters that were in removed lines, from 0 (nothing but
-    whitespace changed) to 1; 0 for an empty text. A page that was mostly boilerplate scores
-    high, which makes it a column to filter or sample on."""
-    if not text:
-        return 0.0
-    return sum(len(decision.text) for decision in result.removed) / len(text)
+def removed_fraction(result: CleanResult) -> float:
+    """The share of the document's characters (in non-blank lines) that were in removed
+    lines, from 0 (nothing but whitespace changed) to 1; 0 for an empty text: the
+    ``char_fraction_removed`` of :attr:`CleanResult.doc_stats`, as ``--doc-stats`` writes
+    it. A page that was mostly boilerplate scores high, which makes it a column to filter or
+    sample on."""
+    return result.doc_stats.char_fraction_removed
 
 
 

@@ -7,7 +7,7 @@ Missing texts (``None``, ``NaN``, ``pd.NA``) stay as they were. The Dask helpers
 >>> pages = pd.DataFrame({"url": ["a", "b"], "text": ["Rubio spoke.\\nTags: Senate\\n", None]})
 >>> cleaned = clean_frame(pages, "text", removed_column="removed", use_model=False)
 >>> cleaned["text"][0], cleaned["text"].isna().tolist(), cleaned["removed"].round(2).tolist()
-('Rubio spoke.\\n', [False, True], [0.46, nan])
+('Rubio spoke.\\n', [False, True], [0.5, nan])
 """
 
 from __future__ import annotations

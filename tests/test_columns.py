@@ -37,13 +37,15 @@ def test_removed_fraction_is_the_share_of_characters_in_removed_lines(
     page = f"{ARTICLE}\n{FOOTER}\n"
     result = rules_only.explain(page)
     assert result.text == ARTICLE
-    assert removed_fraction(page, result) == pytest.approx(len(FOOTER) / len(page))
+    kept = sum(len(line) for line in ARTICLE.splitlines() if line.strip())
+    assert removed_fraction(result) == pytest.approx(len(FOOTER) / (kept + len(FOOTER)))
+    assert removed_fraction(result) == result.doc_stats.char_fraction_removed
 
 
 @pytest.mark.parametrize("page", ["", ARTICLE, f"  {ARTICLE}\n\n\n"],
                          ids=["empty", "clean", "only-whitespace-changes"])
 def test_nothing_removed_is_zero(rules_only: Cleaner, page: str) -> None:
-    assert removed_fraction(page, rules_only.explain(page)) == 0.0
+    assert removed_fraction(rules_only.explain(page)) == 0.0
 
 
 def test_a_value_that_is_not_text_is_refused_in_one_line() -> None:
