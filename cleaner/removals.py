@@ -13,11 +13,11 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cleaner.types import CleanResult, Decision, Stage
+from cleaner.types import CleanResult, Decision, DocStats, Stage
 
 NEAR = 0.1
 """A kept line scored at least this close below the threshold is worth a second look."""
@@ -52,15 +52,13 @@ class Tally:
     chars: int = 0
     removed_chars: int = 0
 
-    def add(self, decisions: Sequence[Decision]) -> None:
-        """Count the non-blank lines among ``decisions`` (not the document itself)."""
-        for d in decisions:
-            if d.normalized:
-                self.lines += 1
-                self.chars += len(d.text)
-                if not d.kept:
-                    self.removed_lines += 1
-                    self.removed_chars += len(d.text)
+    def add(self, stats: DocStats) -> None:
+        """Count the lines of one document's figures (not the document itself): the same
+        figures that ``--doc-stats`` writes."""
+        self.lines += stats.lines
+        self.removed_lines += stats.lines_removed
+        self.chars += stats.chars
+        self.removed_chars += stats.chars_removed
 
     def __iadd__(self, other: Tally) -> Tally:
         for f in dataclasses.fields(self):
@@ -138,7 +136,7 @@ class Removals:
             self._start(name, record)
         decisions = result.decisions
         counts = Tally()
-        counts.add(decisions)
+        counts.add(result.doc_stats)
         for tally in (self.total, *self._current_groups):
             tally += counts
         for d in result.removed:
