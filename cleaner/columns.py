@@ -8,7 +8,7 @@ worker however many batches it gets.
 
 >>> from cleaner.config import CleanerConfig
 >>> texts, removed = clean_column_with_removed(
-...     ["Rubio spoke on Tuesday.\\nTags: Senate, Florida\\n", None], [False, True],
+...     ["Rubio spoke on Tuesday.\\nTags: Senate, Florida\\n", None],
 ...     CleanerConfig(use_model=False))
 >>> texts
 ['Rubio spoke on Tuesday.\\n', None]
@@ -19,36 +19,31 @@ worker however many batches it gets.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import cast
 
 from cleaner.config import CleanerConfig
 from cleaner.pipeline import cached_cleaner
 from cleaner.types import CleanResult
 
 
-def clean_column(values: Sequence[object], missing: Sequence[bool],
-                 config: CleanerConfig) -> list[object]:
-    """``values`` with those not marked ``missing`` cleaned; each of them must be a ``str``
-    (anything else raises the cleaner's one-line ``TypeError``)."""
-    rows, present = _present(values, missing)
-    texts = list(values)
-    for row, text in zip(rows, cached_cleaner(config).clean_many(present)):
-        texts[row] = text
-    return texts
+def clean_column(values: Sequence[object], config: CleanerConfig) -> list[object]:
+    """``values`` cleaned; a missing one (``None``, NaN, ``pandas.NA``: see
+    :meth:`Cleaner.clean_many <cleaner.pipeline.Cleaner.clean_many>`) stays as it was, and
+    any other that is not a ``str`` raises the cleaner's one-line ``TypeError``."""
+    cleaned = cached_cleaner(config).clean_many(_texts(values))
+    return [value if text is None else text for value, text in zip(values, cleaned)]
 
 
-def clean_column_with_removed(values: Sequence[object], missing: Sequence[bool],
-                              config: CleanerConfig,
+def clean_column_with_removed(values: Sequence[object], config: CleanerConfig,
                               ) -> tuple[list[object], list[float | None]]:
     """Like :func:`clean_column`, and each row's :func:`removed_fraction` (``None`` for a
     missing value), which needs the removed lines and so costs a little more."""
-    rows, present = _present(values, missing)
-    texts = list(values)
-    fractions: list[float | None] = [None] * len(values)
-    results = cached_cleaner(config).explain_many(present, brief=True)
-    for row, result in zip(rows, results):
-        texts[row] = result.text
-        fractions[row] = removed_fraction(result)
+    texts: list[object] = []
+    fractions: list[float | None] = []
+    for value, result in zip(values, cached_cleaner(config).explain_many(_texts(values),
+                                                                         brief=True)):
+        texts.append(value if result is None else result.text)
+        fractions.append(None if result is None else removed_fraction(result))
     return texts, fractions
 
 
@@ -74,8 +69,6 @@ def removed_fraction(result: CleanResult) -> float:
 
 
 
-def _present(values: Sequence[object], missing: Sequence[bool]) -> tuple[list[int], list[Any]]:
-    """The rows of the values not missing, and those values (a non-str among them meets the
-    cleaner's ``TypeError``)."""
-    rows = [row for row, gone in enumerate(missing) if not gone]
-    return rows, [values[row] for row in rows]
+def _texts(values: Sequence[object]) -> Sequence[str | float | None]:
+    """``values`` as the cleaner takes them: it checks each one itself."""
+    return cast(Sequence[str | float | None], values)

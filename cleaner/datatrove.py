@@ -60,8 +60,7 @@ class CleanerStep(PipelineStep):  # type: ignore[misc]  # datatrove has no type 
         while batch := list(itertools.islice(documents, self.batch_size)):
             texts = [doc.text for doc in batch]
             with self.track_time("batch"):
-                cleaned, removed = clean_column_with_removed(
-                    texts, [text is None for text in texts], self.config)
+                cleaned, removed = clean_column_with_removed(texts, self.config)
             for doc, text, fraction in zip(batch, cleaned, removed):
                 self.stat_update("total")
                 if fraction is None:

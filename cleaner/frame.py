@@ -25,7 +25,7 @@ def clean_series(series: pandas.Series, config: CleanerConfig | None = None,
                  **options: Any) -> pandas.Series:
     """``series`` cleaned, row by row; options as for ``Cleaner``."""
     settings = CleanerConfig.from_options(config, **options)
-    return _like(series, clean_column(series.tolist(), series.isna().tolist(), settings))
+    return _like(series, clean_column(series.tolist(), settings))
 
 
 def clean_frame(frame: pandas.DataFrame, column: str = "text", *,
@@ -39,8 +39,7 @@ def clean_frame(frame: pandas.DataFrame, column: str = "text", *,
     series = frame[column]
     if removed_column is None:
         return frame.assign(**{column: clean_series(series, settings)})
-    texts, removed = clean_column_with_removed(series.tolist(), series.isna().tolist(),
-                                               settings)
+    texts, removed = clean_column_with_removed(series.tolist(), settings)
     return frame.assign(**{column: _like(series, texts),
                            removed_column: series.__class__(removed, index=series.index,
                                                             dtype="float64")})

@@ -32,8 +32,7 @@ def clean_batch(batch: Mapping[str, Any], text_column: str = "text",
     if not isinstance(texts, list):
         raise TypeError("clean_batch cleans a batch: call ds.map(clean_batch, batched=True)")
     settings = CleanerConfig.from_options(config, **options)
-    missing = [text is None for text in texts]
     if removed_column is None:
-        return {text_column: clean_column(texts, missing, settings)}
-    cleaned, removed = clean_column_with_removed(texts, missing, settings)
+        return {text_column: clean_column(texts, settings)}
+    cleaned, removed = clean_column_with_removed(texts, settings)
     return {text_column: cleaned, removed_column: removed}

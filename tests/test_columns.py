@@ -16,15 +16,14 @@ FOOTER = "Tags: Senate, Florida"
 def test_missing_values_stay_in_place(seed_pages: list[tuple[str, str]]) -> None:
     (first, first_clean), (second, second_clean) = seed_pages[:2]
     values = [None, first, float("nan"), second]
-    assert clean_column(values, [True, False, True, False], CleanerConfig()) == [
+    assert clean_column(values, CleanerConfig()) == [
         None, first_clean, values[2], second_clean]
 
 
 def test_with_removed_gives_the_same_texts(seed_pages: list[tuple[str, str]]) -> None:
     values = [page for page, _ in seed_pages] + [None]
-    missing = [value is None for value in values]
-    texts, removed = clean_column_with_removed(values, missing, CleanerConfig())
-    assert texts == clean_column(values, missing, CleanerConfig())
+    texts, removed = clean_column_with_removed(values, CleanerConfig())
+    assert texts == clean_column(values, CleanerConfig())
     assert removed[-1] is None
     # A page scores above zero exactly when a line of it is gone from its expected output.
     lost_lines = [bool(_lines(page) - _lines(expected)) for page, expected in seed_pages]
@@ -50,7 +49,7 @@ def test_nothing_removed_is_zero(rules_only: Cleaner, page: str) -> None:
 
 def test_a_value_that_is_not_text_is_refused_in_one_line() -> None:
     with pytest.raises(TypeError, match="cleaner works on str, not int"):
-        clean_column([ARTICLE, 7], [False, False], RULES_ONLY)
+        clean_column([ARTICLE, 7], RULES_ONLY)
 
 
 def _lines(text: str) -> set[str]:
