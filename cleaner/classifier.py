@@ -36,6 +36,7 @@ from cleaner import features
 from cleaner.config import SmoothingConfig
 from cleaner.errors import ModelError
 from cleaner.io import file_sha256
+from cleaner.repeats import RepetitionWeights
 
 DEFAULT_MODEL = "line-v1.npz"
 MODEL_FORMAT = 2  # layout of the arrays below; bump when it changes (1: a joblib pickle)
@@ -64,6 +65,9 @@ class LineClassifier:
         self.name: str = str(manifest["model_version"])
         # Smoothing tuned together with this model's threshold.
         self.smoothing = SmoothingConfig.from_mapping(manifest.get("smoothing"))
+        # How repetition evidence moves this model's scores, if it was trained for that.
+        self.repetition = (RepetitionWeights.from_mapping(manifest["repetition"])
+                           if manifest.get("repetition") else None)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *,

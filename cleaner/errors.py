@@ -21,3 +21,7 @@ class ModelError(CleanerError):
 
 class UsageError(CleanerError, ValueError):
     """An option has a value that cleaner does not know, such as an unknown language code."""
+
+
+class RepeatIndexError(CleanerError):
+    """A repetition index file is missing, damaged or of another line-key version."""

@@ -9,7 +9,9 @@ again changes nothing. This loop is the only place that decides a line's fate; t
 line, the library and training's evaluation all run it.
 
 The model is injected: any object with the :class:`LineModel` methods, the shipped
-:class:`~cleaner.classifier.LineClassifier` by default.
+:class:`~cleaner.classifier.LineClassifier` by default. A segment that carries repetition
+evidence (:mod:`cleaner.repeats`) has its lines' scores moved by the model's
+``repetition`` weights before smoothing: the evidence is weighed, never obeyed alone.
 """
 
 from __future__ import annotations
@@ -29,10 +31,11 @@ from cleaner.config import CleanerConfig, SmoothingConfig
 from cleaner.normalize import normalize_text, split_lines
 from cleaner.rules import RuleHit, RuleSet
 from cleaner.segment import Segment
-from cleaner.types import CleanResult, Decision, Stage
+from cleaner.types import REPEATED, CleanResult, Decision, Stage
 
 if TYPE_CHECKING:
     from cleaner.classifier import LineMemo
+    from cleaner.repeats import Repeats, RepetitionWeights
 
 RULES_ONLY = "rules-only"  # the reason of a line kept when no model judges
 
@@ -72,15 +75,19 @@ class _Doc:
     blanks_before: np.ndarray  # blank lines among lines[:i]
     first: bool = True
     last: bool = True
+    repeats: Repeats | None = None
     removed: dict[int, _Verdict] = field(default_factory=dict)
     # The last pass's view of each line: model score (NaN: not scored) and what overrode
-    # the score's own decision (_SMOOTHED, _TABLE_ROW or 0).
+    # the score's own decision (_SMOOTHED, _TABLE_ROW or 0); whether the repetition
+    # evidence lifted the score over the threshold.
     score: np.ndarray = field(init=False)
     override: np.ndarray = field(init=False)
+    repeated: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.score = np.full(len(self.lines), np.nan)
         self.override = np.zeros(len(self.lines), dtype=np.int8)
+        self.repeated = np.zeros(len(self.lines), dtype=bool)
 
     def view(self) -> tuple[list[str], np.ndarray]:
         """The kept lines as the output will hold them: one blank line where the input had
@@ -121,6 +128,8 @@ class Judge:
         self.model = model
         self.threshold: float = (config.threshold if config.threshold is not None
                                  else model.threshold if model is not None else 0.5)
+        # How repetition evidence moves the model's scores (None: the model has no weights).
+        self.repetition: RepetitionWeights | None = getattr(model, "repetition", None)
 
     @property
     def smoothing(self) -> SmoothingConfig | None:
@@ -154,7 +163,7 @@ class Judge:
                                spaces=cfg.normalize_spaces)
         alive, blanks_before = blank_counts(lines)
         return _Doc(split_lines(segment.text), lines, alive.tolist(), blanks_before,
-                    segment.first, segment.last)
+                    segment.first, segment.last, segment.repeats)
 
     def _run_passes(self, docs: Sequence[_Doc]) -> None:
         pending = [d for d in docs if d.alive]
@@ -172,7 +181,8 @@ class Judge:
         views = [d.view() for d in docs]
         hits = [self.rules.match(lines, head=doc.first, tail=doc.last)
                 for doc, (lines, _) in zip(docs, views)]
-        probs = self._read([lines for lines, _ in views], hits, memo)
+        probs = [self._weigh_repeats(doc, view, p) for doc, view, p
+                 in zip(docs, views, self._read([lines for lines, _ in views], hits, memo))]
         return [self._apply(doc, view, doc_hits, doc_probs)
                 for doc, view, doc_hits, doc_probs in zip(docs, views, hits, probs)]
 
@@ -187,6 +197,25 @@ class Judge:
         return list(self.model.predict(
             [(lines, [h.rule.category if h else None for h in doc_hits])
              for lines, doc_hits in zip(views, hits)], memo))
+
+    def _weigh_repeats(self, doc: _Doc, view: tuple[list[str], np.ndarray],
+                       probs: np.ndarray | None) -> np.ndarray | None:
+        """The view's scores moved by the document's repetition evidence, if it has any;
+        notes in ``doc.repeated`` which lines the evidence lifted over the threshold."""
+        if probs is None or doc.repeats is None or self.repetition is None:
+            return probs
+        from cleaner.repeats import Repeats
+
+        lines, at = view
+        real = at >= 0
+        line = np.where(real, at, 0)
+        evidence = Repeats(*(np.where(real, counts[line], 0) for counts in
+                             (doc.repeats.site_docs, doc.repeats.docs, doc.repeats.sites)))
+        moved = self.repetition.adjust(probs, evidence, np.fromiter(map(len, lines), dtype=np.int64,
+                                                                   count=len(lines)))
+        lifted = (moved >= self.threshold) & ~(probs >= self.threshold)
+        doc.repeated[at[real]] = lifted[real]
+        return moved
 
     def _apply(self, doc: _Doc, view: tuple[list[str], np.ndarray],
                hits: list[RuleHit | None], probs: np.ndarray | None) -> bool:
@@ -208,8 +237,9 @@ class Judge:
             doc.removed[i] = _Verdict(Stage.RULE, rule.id, rule.category)
         modelled = np.flatnonzero(by_model & ~by_rule & real)
         for k, i in zip(modelled.tolist(), at[modelled].tolist()):
-            doc.removed[i] = (_Verdict(Stage.SMOOTHING, "smoothed", "model")
-                              if smoothed[k] else _Verdict(Stage.MODEL, "", "model"))
+            doc.removed[i] = (_Verdict(Stage.SMOOTHING, "smoothed", "model") if smoothed[k]
+                              else _Verdict(Stage.MODEL, REPEATED, "model") if doc.repeated[i]
+                              else _Verdict(Stage.MODEL, "", "model"))
         if len(doc.removed) == before:
             return False
         doc.alive = [i for i in doc.alive if i not in doc.removed]
@@ -257,8 +287,15 @@ class Judge:
             v = doc.removed.get(i) or self._kept_verdict(int(doc.override[i]))
             score = None if self.model is None or v.stage is Stage.RULE else float(doc.score[i])
             decisions.append(Decision(i + 1, original, line, not removed[i], v.stage, v.reason,
-                                      v.category, score))
+                                      v.category, score, _evidence(doc.repeats, i)))
         return tuple(decisions)
+
+
+def _evidence(repeats: Repeats | None, i: int) -> tuple[int, int, int] | None:
+    """Line ``i``'s repetition counts, if any other document holds it."""
+    if repeats is None or not repeats.docs[i]:
+        return None
+    return repeats.counts(i)
 
 
 @lru_cache(maxsize=8)

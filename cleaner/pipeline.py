@@ -10,17 +10,20 @@ nothing more goes, then assembled (:mod:`cleaner.judge`) -> its segments' parts 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import sys
-from collections.abc import Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Generic, TypeVar, cast, overload
 
 from cleaner import engine
 from cleaner.config import BATCH_SIZE, CleanerConfig
+from cleaner.errors import UsageError
 from cleaner.judge import Judge, LineModel
+from cleaner.repeats import RepeatIndex
 from cleaner.rules import RuleSet
 from cleaner.segment import Joiner, Segment, split_segments
 from cleaner.types import CleanResult
@@ -105,33 +108,42 @@ class Cleaner:
 
     @overload
     def clean_many(self, texts: Iterable[str], *, n_jobs: int = 1,
-                   batch_size: int = BATCH_SIZE) -> Iterator[str]: ...
+                   batch_size: int = BATCH_SIZE, repeats: bool | RepeatIndex = False,
+                   sites: Iterable[str | None] | None = None) -> Iterator[str]: ...
 
     @overload
     def clean_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
-                   batch_size: int = BATCH_SIZE) -> Iterator[str | None]: ...
+                   batch_size: int = BATCH_SIZE, repeats: bool | RepeatIndex = False,
+                   sites: Iterable[str | None] | None = None) -> Iterator[str | None]: ...
 
     def clean_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
-                   batch_size: int = BATCH_SIZE) -> Iterator[str | None]:
+                   batch_size: int = BATCH_SIZE, repeats: bool | RepeatIndex = False,
+                   sites: Iterable[str | None] | None = None) -> Iterator[str | None]:
         """Clean documents lazily and in order; see :meth:`explain_many` for the options
         and for missing documents (``None`` comes back in their place)."""
+        pairs, index = self._with_repeats(texts, repeats, sites)
         return (None if result is None else result.text
-                for _, result in self._tagged(_documents(texts), n_jobs, batch_size,
-                                              engine.texts, texts))
+                for _, result in self._tagged(pairs, n_jobs, batch_size, engine.texts,
+                                              texts, index, _own_tag))
 
     @overload
     def explain_many(self, texts: Iterable[str], *, n_jobs: int = 1,
-                     batch_size: int = BATCH_SIZE,
-                     brief: bool = False) -> Iterator[CleanResult]: ...
+                     batch_size: int = BATCH_SIZE, brief: bool = False,
+                     repeats: bool | RepeatIndex = False,
+                     sites: Iterable[str | None] | None = None) -> Iterator[CleanResult]: ...
 
     @overload
     def explain_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
-                     batch_size: int = BATCH_SIZE,
-                     brief: bool = False) -> Iterator[CleanResult | None]: ...
+                     batch_size: int = BATCH_SIZE, brief: bool = False,
+                     repeats: bool | RepeatIndex = False,
+                     sites: Iterable[str | None] | None = None,
+                     ) -> Iterator[CleanResult | None]: ...
 
     def explain_many(self, texts: Iterable[str | float | None], *, n_jobs: int = 1,
-                     batch_size: int = BATCH_SIZE,
-                     brief: bool = False) -> Iterator[CleanResult | None]:
+                     batch_size: int = BATCH_SIZE, brief: bool = False,
+                     repeats: bool | RepeatIndex = False,
+                     sites: Iterable[str | None] | None = None,
+                     ) -> Iterator[CleanResult | None]:
         """Like :meth:`explain` for many documents: lazily, in order, in batches.
 
         Documents are read ``batch_size`` at a time and the model scores a whole batch at
@@ -150,23 +162,35 @@ class Cleaner:
         A missing document (``None``, or the NaN or ``pandas.NA`` of a pandas column) is
         not cleaned: ``None`` comes back in its place, so results stay aligned with their
         rows. Any other document that is not a ``str`` raises ``TypeError``.
+
+        ``repeats`` weighs how often each line recurs across documents (see
+        :mod:`cleaner.repeats`): ``True`` first indexes ``texts`` themselves (they are read
+        into a list for that), a :class:`~cleaner.repeats.RepeatIndex` uses the counts it
+        holds (say, of a whole crawl). ``sites`` gives each document's URL or site, so a
+        line repeated across one site's pages weighs more than one repeated across sites.
         """
-        return (result for _, result in self.explain_tagged(
-            _documents(texts), n_jobs=n_jobs, batch_size=batch_size, brief=brief,
-            count_of=texts))
+        pairs, index = self._with_repeats(texts, repeats, sites)
+        work = engine.brief_results if brief else engine.results
+        return (result for _, result in self._tagged(pairs, n_jobs, batch_size, work, texts,
+                                                     index, _own_tag))
 
     def explain_tagged(self, pairs: Iterable[tuple[T, str | Segment | None]], *,
                        n_jobs: int = 1, batch_size: int = BATCH_SIZE, brief: bool = False,
-                       count_of: object = None) -> Iterator[tuple[T, CleanResult | None]]:
+                       count_of: object = None, repeats: RepeatIndex | None = None,
+                       site: Callable[[T], str | None] | None = None,
+                       ) -> Iterator[tuple[T, CleanResult | None]]:
         """Like :meth:`explain_many` for ``(tag, document)`` pairs: each result comes back
         with its tag, in order. A document is a ``str`` (its result is the whole
         document's), a :class:`~cleaner.segment.Segment` (its result is its share of its
         document's, as :meth:`explain_segments` gives it) or ``None``, which is not cleaned
         and comes back as ``(tag, None)`` in its place: a record that cannot be cleaned
         keeps its place among the others. ``count_of``, when it has a length, is how many
-        documents there are (for the batch size over ``n_jobs`` workers)."""
+        documents there are (for the batch size over ``n_jobs`` workers). With a
+        ``repeats`` index, ``site`` gives the site or URL of a tag's document."""
+        if repeats is not None:
+            self._require_repetition()
         work = engine.brief_results if brief else engine.results
-        return self._tagged(pairs, n_jobs, batch_size, work, count_of)
+        return self._tagged(pairs, n_jobs, batch_size, work, count_of, repeats, site)
 
     def explain_segments(self, segments: Iterable[Segment], *, n_jobs: int = 1,
                          batch_size: int = BATCH_SIZE,
@@ -183,15 +207,42 @@ class Cleaner:
         return (result for _, result in self.explain_tagged(
             pairs, n_jobs=n_jobs, batch_size=batch_size, brief=brief) if result is not None)
 
+    def _with_repeats(self, texts: Iterable[str | float | None], repeats: bool | RepeatIndex,
+                      sites: Iterable[str | None] | None,
+                      ) -> tuple[Iterator[tuple[str | None, str | None]], RepeatIndex | None]:
+        """Documents tagged with their sites, and the repetition index to weigh (built over
+        ``texts`` when ``repeats`` is ``True``)."""
+        if repeats is False or repeats is None:
+            return _documents(texts, sites), None
+        self._require_repetition()
+        if isinstance(repeats, RepeatIndex):
+            return _documents(texts, sites), repeats
+        texts, sites = list(texts), None if sites is None else list(sites)
+        documents = list(_documents(texts, sites))
+        index = RepeatIndex.build((text for _, text in documents),
+                                  (site for site, _ in documents))
+        return iter(documents), index
+
+    def _require_repetition(self) -> None:
+        if self.judge.repetition is None:
+            raise UsageError("repetition evidence is weighed by the line model, and "
+                             + ("this cleaner runs without one" if self.model is None else
+                                "this model was not trained with repetition weights"))
+
     def _tagged(self, pairs: Iterable[tuple[T, str | Segment | None]], n_jobs: int,
-                batch_size: int, work: engine.Work,
-                count_of: object) -> Iterator[tuple[T, CleanResult | None]]:
+                batch_size: int, work: engine.Work, count_of: object,
+                repeats: RepeatIndex | None = None,
+                site: Callable[[T], str | None] | None = None,
+                ) -> Iterator[tuple[T, CleanResult | None]]:
         """Results of tagged documents and segments; see :meth:`explain_tagged`."""
         if n_jobs != 1 and isinstance(count_of, Sized):
             batch_size = engine.shared_batch_size(len(count_of), n_jobs, batch_size)
         parts: list[CleanResult] = []
         joiner = Joiner()
-        for item, part in engine.run(self.judge, self._model, self._segments(pairs), work,
+        segments = self._segments(pairs)
+        if repeats is not None:
+            segments = _weighed(segments, repeats, site)
+        for item, part in engine.run(self.judge, self._model, segments, work,
                                      n_jobs, batch_size):
             if part is None:
                 yield item.tag, None
@@ -222,11 +273,29 @@ class Cleaner:
                     yield _Item(tag, True, segment.first, segment.last), segment
 
 
-def _documents(texts: Iterable[str | float | None]) -> Iterator[tuple[None, str | None]]:
-    """Untagged documents, a missing one as ``None``; the others are checked to be ``str``
-    when they are split (:meth:`Cleaner._segments`)."""
-    for text in texts:
-        yield None, None if _missing(text) else cast(str, text)
+def _documents(texts: Iterable[str | float | None], sites: Iterable[str | None] | None = None,
+               ) -> Iterator[tuple[str | None, str | None]]:
+    """Documents tagged with their sites (``None`` without), a missing one as ``None``; the
+    others are checked to be ``str`` when they are split (:meth:`Cleaner._segments`)."""
+    site_list = itertools.repeat(None) if sites is None else itertools.chain(
+        sites, itertools.repeat(None))
+    for text, site in zip(texts, site_list):
+        yield site, None if _missing(text) else cast(str, text)
+
+
+def _own_tag(tag: str | None) -> str | None:
+    return tag
+
+
+def _weighed(items: Iterable[tuple[_Item[T], Segment | None]], index: RepeatIndex,
+             site: Callable[[T], str | None] | None,
+             ) -> Iterator[tuple[_Item[T], Segment | None]]:
+    """The segments with the repetition evidence of their lines attached."""
+    for item, segment in items:
+        if segment is not None:
+            where = None if site is None else site(item.tag)
+            segment = dataclasses.replace(segment, repeats=index.repeats(segment.text, where))
+        yield item, segment
 
 
 def _checked(segment: Segment) -> Segment:

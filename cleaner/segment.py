@@ -26,10 +26,14 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cleaner.config import SEGMENT_CHARS, SEGMENT_LINES
 from cleaner.normalize import LINE_BREAK
 from cleaner.types import CleanResult
+
+if TYPE_CHECKING:
+    from cleaner.repeats import Repeats
 
 _PEEK = 256  # characters a cut may look past its window, e.g. to see a blank line
 
@@ -46,6 +50,8 @@ class Segment:
     text: str
     first: bool = True
     last: bool = True
+    # Repetition evidence of each of its lines (see cleaner.repeats), when cleaning uses it.
+    repeats: Repeats | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def split_segments(chunks: Iterable[str], limit: int = SEGMENT_CHARS,

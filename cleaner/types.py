@@ -24,7 +24,9 @@ class Decision:
     ``line_no`` is 1-based; ``text`` is the line as it came in and ``normalized`` as it
     leaves if kept. ``reason`` names the rule id (stage rule), a short tag (stage
     whitespace or smoothing) or is empty; ``score`` is the model's boilerplate probability
-    when the model saw the line, else ``None``.
+    when the model saw the line, else ``None`` (with repetition evidence, the probability
+    after weighing it). ``repeats`` is that evidence, when cleaning used a repetition index
+    and other documents hold the line: (documents of the same site, documents, sites).
     """
 
     line_no: int
@@ -35,6 +37,10 @@ class Decision:
     reason: str = ""
     category: str = ""
     score: float | None = None
+    repeats: tuple[int, int, int] | None = None
+
+
+REPEATED = "repeated"  # the reason of a line that repetition evidence took out
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,8 @@ class DocStats:
     Lines are the document's non-blank lines and characters are theirs, after
     normalization; blank lines and line breaks count for nothing. Removed lines are
     counted per reason: per rule category (``"ad"``, ``"related"``, ...), by the model
-    (its score or smoothing) and by repetition, which no stage removes yet (always 0).
+    (its score or smoothing) and by repetition (lines that the model kept on their own but
+    removed once the repetition evidence was weighed).
     """
 
     lines: int
@@ -64,12 +71,14 @@ class DocStats:
         kept = [line for line in result.text.split("\n") if line]
         removed = result.removed
         by_rule = Counter(d.category for d in removed if d.stage is Stage.RULE)
+        repeated = sum(1 for d in removed if d.reason == REPEATED)
         return cls(
             lines=len(kept) + len(removed), lines_removed=len(removed),
             chars=sum(map(len, kept)) + sum(len(d.normalized) for d in removed),
             chars_removed=sum(len(d.normalized) for d in removed),
             removed_by_rule=dict(sorted(by_rule.items(), key=lambda kv: (-kv[1], kv[0]))),
-            removed_by_model=len(removed) - by_rule.total())
+            removed_by_model=len(removed) - by_rule.total() - repeated,
+            removed_by_repetition=repeated)
 
     @property
     def line_fraction_removed(self) -> float:

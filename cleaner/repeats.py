@@ -1,0 +1,380 @@
+"""Cross-document repetition: how many pages of a shard, and of the same site, hold a line.
+
+A line that recurs on many pages of one site (its menu, cookie notice, newsletter box,
+footer) is almost never article text, while a repeated long sentence in syndicated news is.
+So repetition is evidence the line model weighs (:class:`RepetitionWeights`), never a
+verdict on its own.
+
+A :class:`RepeatIndex` counts, for every distinct line key (the line case-folded, digits
+folded to 0, invisible characters dropped, whitespace collapsed, hashed to 64 bits) and
+every site (the host of a record's URL), the documents that hold it. Each document counts
+once per line, however often the line occurs in it. The index is built over the documents
+it will clean (or over a larger crawl that holds them), so a line's own document is one of
+its counts: the evidence is "held by N *other* documents".
+
+Memory: the counts are three numpy columns, 20 bytes per distinct (line, site) pair, plus
+8 bytes per line of the documents added since the last compaction (at most
+:data:`FLUSH_ENTRIES`). Beyond ``capacity`` distinct pairs, each compaction forgets the
+pairs seen in one document only; a line seen once before such a compaction and again after
+it then counts one short, and :attr:`RepeatIndex.pruned` says how many compactions did so.
+Counts of two or more are never lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import numpy as np
+import regex
+
+from cleaner.errors import RepeatIndexError
+from cleaner.normalize import split_lines
+
+KEY_VERSION = 1  # how lines are folded and hashed; an index of another version is refused
+INDEX_FORMAT = "cleaner-repeat-index"
+DEFAULT_CAPACITY = 50_000_000  # distinct (line, site) pairs before singletons are pruned
+FLUSH_ENTRIES = 1_000_000  # pending entries that trigger a compaction
+LONG_LINE = 80  # characters from which a line reads as prose (see RepetitionWeights)
+
+_DIGIT = regex.compile(r"\d")
+_INVISIBLE = regex.compile(r"\p{Cf}+")
+_SPACE = regex.compile(r"\s+")
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads site hashes
+
+
+def line_key(line: str) -> str:
+    """The form under which repeats of a line are counted.
+
+    >>> line_key("  Newsletter\\u00a0ABONNIEREN – 2024 ")
+    'newsletter abonnieren – 0000'
+    """
+    key = _INVISIBLE.sub("", line.casefold())
+    return _SPACE.sub(" ", _DIGIT.sub("0", key)).strip()
+
+
+def _hash(text: str) -> int:
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little") or 1  # 0 stands for "no line" / "no site"
+
+
+def line_hashes(lines: Sequence[str]) -> np.ndarray:
+    """The 64-bit hash of each line's key; 0 for a blank line."""
+    out = np.zeros(len(lines), dtype=np.uint64)
+    for i, line in enumerate(lines):
+        key = line_key(line)
+        if key:
+            out[i] = _hash(key)
+    return out
+
+
+def site_of(url: str | None) -> str | None:
+    """The site of a URL (its host, without ``www.``), or the site named outright; an
+    archived page (``web.archive.org/web/<time>/<url>``) is its original site's. ``None``
+    when there is none.
+
+    >>> site_of("https://www.Example.com/news/1"), site_of("example.com")
+    ('example.com', 'example.com')
+    >>> site_of("https://web.archive.org/web/2019/https://www.cnn.com/x")
+    'cnn.com'
+    """
+    if not url or not isinstance(url, str):
+        return None
+    text = url.strip()
+    if "//" not in text:
+        text = "//" + text
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        return None
+    if host == "web.archive.org":
+        archived = parts.path.split("/", 3)
+        if len(archived) == 4 and archived[1] == "web":
+            return site_of(archived[3])
+    if not host:
+        return None
+    return host[4:] if host.startswith("www.") else host
+
+
+@lru_cache(maxsize=4096)
+def _site_hash(site: str | None) -> int:
+    return 0 if site is None else _hash(site)
+
+
+@dataclass(frozen=True)
+class Repeats:
+    """Per line of one document: the *other* documents of the index that hold it, those of
+    the document's own site among them, and the other sites that hold it (all 0 for a
+    blank line or a line no other document holds)."""
+
+    site_docs: np.ndarray
+    docs: np.ndarray
+    sites: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def counts(self, i: int) -> tuple[int, int, int]:
+        """(site_docs, docs, sites) of line ``i``."""
+        return int(self.site_docs[i]), int(self.docs[i]), int(self.sites[i])
+
+
+class RepeatIndex:
+    """Counts of normalized lines over a shard of documents, per site and overall.
+
+    >>> index = RepeatIndex.build(["Intro\\nShare this", "Other text\\nShare this"],
+    ...                           sites=["a.com", "a.com"])
+    >>> index.repeats("Intro\\nShare this", "a.com").counts(1)
+    (1, 1, 0)
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
+        self.capacity = capacity
+        self.documents = 0
+        self.pruned = 0
+        # The compacted table, sorted by (line, site): one row per distinct pair.
+        self._line = np.zeros(0, dtype=np.uint64)
+        self._site = np.zeros(0, dtype=np.uint64)
+        self._count = np.zeros(0, dtype=np.uint32)
+        self._pending: list[tuple[np.ndarray, int]] = []
+        self._pending_entries = 0
+        self._lookup: _Lookup | None = None
+
+    # building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, texts: Iterable[str | None], sites: Iterable[str | None] | None = None,
+              *, capacity: int = DEFAULT_CAPACITY) -> RepeatIndex:
+        """The index of ``texts`` (``None`` is skipped), each from the site or URL at the
+        same place in ``sites`` (no site for any without it)."""
+        index = cls(capacity)
+        site_list = iter(sites) if sites is not None else None
+        for text in texts:
+            site = next(site_list, None) if site_list is not None else None
+            if isinstance(text, str):
+                index.add(text, site)
+        return index
+
+    def add(self, text: str, site: str | None = None) -> None:
+        """Count the lines of one document from ``site`` (a site or a URL; ``None``: no
+        site)."""
+        hashes = np.unique(line_hashes(split_lines(text)))
+        hashes = hashes[hashes != 0]
+        self.documents += 1
+        self._lookup = None
+        if hashes.size:
+            self._pending.append((hashes, _site_hash(site_of(site))))
+            self._pending_entries += hashes.size
+            if self._pending_entries >= FLUSH_ENTRIES:
+                self._compact()
+
+    def merge(self, other: RepeatIndex) -> RepeatIndex:
+        """A new index holding the counts of both (as if built over both shards)."""
+        merged = RepeatIndex(max(self.capacity, other.capacity))
+        self._compact()
+        other._compact()
+        merged._compact(tables=[(self._line, self._site, self._count),
+                                (other._line, other._site, other._count)])
+        merged.documents = self.documents + other.documents
+        merged.pruned = self.pruned + other.pruned
+        return merged
+
+    def _compact(self, tables: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]] = ()) -> None:
+        """Fold the pending documents (or the given tables) into the sorted table."""
+        if not tables:
+            if not self._pending:
+                return
+            lines = [h for h, _ in self._pending]
+            sites = [np.full(h.size, s, dtype=np.uint64) for h, s in self._pending]
+            tables = [(self._line, self._site, self._count),
+                      (np.concatenate(lines), np.concatenate(sites),
+                       np.ones(sum(h.size for h in lines), dtype=np.uint32))]
+        self._pending, self._pending_entries = [], 0
+        line = np.concatenate([t[0] for t in tables])
+        site = np.concatenate([t[1] for t in tables])
+        count = np.concatenate([t[2] for t in tables])
+        order = np.lexsort((site, line))
+        line, site, count = line[order], site[order], count[order]
+        starts = np.flatnonzero(np.r_[True, (line[1:] != line[:-1]) | (site[1:] != site[:-1])])
+        line, site = line[starts], site[starts]
+        count = np.add.reduceat(count, starts).astype(np.uint32) if count.size else count
+        if line.size > self.capacity:
+            keep = count > 1
+            line, site, count = line[keep], site[keep], count[keep]
+            self.pruned += 1
+        self._line, self._site, self._count = line, site, count
+
+    # reading ----------------------------------------------------------------------------
+
+    @property
+    def pairs(self) -> int:
+        """Distinct (line, site) pairs counted."""
+        self._compact()
+        return int(self._line.size)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the counts take (the lookup tables built for cleaning add about as much)."""
+        self._compact()
+        return int(self._line.nbytes + self._site.nbytes + self._count.nbytes)
+
+    def repeats(self, text: str, site: str | None = None) -> Repeats:
+        """The repetition evidence of each line of ``text`` (lines as
+        :func:`cleaner.normalize.split_lines` cuts them), a document of ``site`` (a site or
+        URL) that the index holds."""
+        return self.repeats_of_lines(split_lines(text), site)
+
+    def repeats_of_lines(self, lines: Sequence[str], site: str | None = None) -> Repeats:
+        """:meth:`repeats` for a document already split into lines."""
+        if self._lookup is None:
+            self._compact()
+            self._lookup = _Lookup.of(self._line, self._site, self._count)
+        return self._lookup.repeats(line_hashes(lines), _site_hash(site_of(site)))
+
+    # files ------------------------------------------------------------------------------
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the index as an ``.npz`` archive of its columns (read with
+        :meth:`load`; loading runs no code from the file)."""
+        self._compact()
+        meta = {"format": INDEX_FORMAT, "key_version": KEY_VERSION,
+                "documents": self.documents, "pruned": self.pruned,
+                "capacity": self.capacity}
+        with open(path, "wb") as f:
+            np.savez(f, meta=np.asarray(json.dumps(meta, sort_keys=True)), line=self._line,
+                     site=self._site, count=self._count)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> RepeatIndex:
+        """An index written by :meth:`save`; :class:`RepeatIndexError` says why one cannot be
+        used."""
+        try:
+            with np.load(path, allow_pickle=False) as archive:
+                meta = json.loads(str(archive["meta"]))
+                columns = {name: archive[name] for name in ("line", "site", "count")}
+        except FileNotFoundError:
+            raise RepeatIndexError(f"{path}: repetition index not found") from None
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
+            raise RepeatIndexError(f"{path}: not a repetition index ({type(e).__name__}: {e}); "
+                              "build one with `cleaner index`") from None
+        _check_meta(path, meta)
+        index = cls(int(meta.get("capacity", DEFAULT_CAPACITY)))
+        index._line = columns["line"].astype(np.uint64, copy=False)
+        index._site = columns["site"].astype(np.uint64, copy=False)
+        index._count = columns["count"].astype(np.uint32, copy=False)
+        index.documents, index.pruned = int(meta["documents"]), int(meta["pruned"])
+        return index
+
+
+def _check_meta(path: object, meta: Any) -> None:
+    if not isinstance(meta, dict) or meta.get("format") != INDEX_FORMAT:
+        raise RepeatIndexError(f"{path}: not a repetition index; build one with `cleaner index`")
+    if meta.get("key_version") != KEY_VERSION:
+        raise RepeatIndexError(f"{path}: index of line-key version {meta.get('key_version')}, "
+                          f"this cleaner counts version {KEY_VERSION}; rebuild it with "
+                          "`cleaner index`")
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """The index arranged for lookups: per line its documents and sites, per (line, site)
+    pair its documents."""
+
+    lines: np.ndarray  # sorted distinct line hashes
+    docs: np.ndarray
+    sites: np.ndarray  # distinct known sites (site hash 0 is "no site")
+    pair_keys: np.ndarray  # sorted mixed (line, site) keys
+    pair_docs: np.ndarray
+
+    @classmethod
+    def of(cls, line: np.ndarray, site: np.ndarray, count: np.ndarray) -> _Lookup:
+        starts = np.flatnonzero(np.r_[True, line[1:] != line[:-1]]) if line.size else line
+        lines = line[starts]
+        docs = np.add.reduceat(count.astype(np.int64), starts) if line.size else line
+        known = (site != 0).astype(np.int64)
+        sites = np.add.reduceat(known, starts) if line.size else line
+        keys = _pair_key(line, site)
+        order = np.argsort(keys, kind="stable")
+        return cls(lines, docs.astype(np.int64), sites.astype(np.int64), keys[order],
+                   count[order].astype(np.int64))
+
+    def repeats(self, hashes: np.ndarray, site: int) -> Repeats:
+        docs = _find(self.lines, self.docs, hashes)
+        sites = _find(self.lines, self.sites, hashes)
+        if site:
+            site_docs = _find(self.pair_keys, self.pair_docs,
+                              _pair_key(hashes, np.full(hashes.size, site, dtype=np.uint64)))
+            on_site = (site_docs > 0).astype(np.int64)
+        else:
+            site_docs = on_site = np.zeros(hashes.size, dtype=np.int64)
+        present = hashes != 0
+        return Repeats(site_docs=np.where(present, np.maximum(site_docs - 1, 0), 0),
+                       docs=np.where(present, np.maximum(docs - 1, 0), 0),
+                       sites=np.where(present, np.maximum(sites - on_site, 0), 0))
+
+
+def _pair_key(line: np.ndarray, site: np.ndarray) -> np.ndarray:
+    return line ^ (site * _MIX)
+
+
+def _find(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``values`` at each of ``wanted`` in the sorted ``keys``; 0 where it is absent."""
+    if keys.size == 0:
+        return np.zeros(wanted.size, dtype=np.int64)
+    at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+    return np.where(keys[at] == wanted, values[at], 0)
+
+
+FEATURES = ("site_docs", "docs", "sites", "long_docs", "long_sites")
+
+
+def evidence_matrix(repeats: Repeats, lengths: np.ndarray) -> np.ndarray:
+    """The repetition features of lines (one row each; all 0 for a line no other document
+    holds): log counts, and the overall counts again for long lines, so that prose repeated
+    across sites (agency copy, quotations) can weigh differently from short furniture."""
+    site_docs = np.log1p(repeats.site_docs)
+    docs = np.log1p(repeats.docs)
+    sites = np.log1p(repeats.sites)
+    long = (np.asarray(lengths) >= LONG_LINE).astype(float)
+    return np.column_stack([site_docs, docs, sites, long * docs, long * sites])
+
+
+@dataclass(frozen=True)
+class RepetitionWeights:
+    """How a model's score moves with the repetition evidence: ``logit(p') = logit(p) +
+    evidence_matrix @ weights``. A line no other document holds keeps its score exactly."""
+
+    weights: np.ndarray
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> RepetitionWeights:
+        """From a model manifest's ``"repetition"`` entry."""
+        if tuple(data.get("features", ())) != FEATURES:
+            raise ValueError(f"repetition weights for features {data.get('features')}, this "
+                             f"cleaner computes {list(FEATURES)}")
+        return cls(np.asarray(data["weights"], dtype=float))
+
+    def as_dict(self) -> dict[str, Any]:
+        """For a model manifest."""
+        return {"features": list(FEATURES), "weights": [round(float(w), 6)
+                                                        for w in self.weights]}
+
+    def adjust(self, probs: np.ndarray, repeats: Repeats, lengths: np.ndarray) -> np.ndarray:
+        """``probs`` moved by the evidence (NaN stays NaN)."""
+        values = evidence_matrix(repeats, lengths)
+        moved = np.flatnonzero(values.any(axis=1) & ~np.isnan(probs))
+        out = np.array(probs, dtype=float)
+        if moved.size:
+            p = out[moved]
+            with np.errstate(divide="ignore"):
+                logit = np.log(p) - np.log1p(-p)
+            out[moved] = 0.5 * (1.0 + np.tanh(0.5 * (logit + values[moved] @ self.weights)))
+        return out
