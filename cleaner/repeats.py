@@ -6,8 +6,9 @@ So repetition is evidence the line model weighs (:class:`RepetitionWeights`), ne
 verdict on its own.
 
 A :class:`RepeatIndex` counts, for every distinct line key (the line case-folded, digits
-folded to 0, invisible characters dropped, whitespace collapsed, hashed to 64 bits) and
-every site (the host of a record's URL), the documents that hold it. Each document counts
+folded to 0, invisible characters dropped, whitespace collapsed, hashed to 64 bits) of the
+lines shorter than :data:`LONG_LINE` characters and every site (the host of a record's
+URL), the documents that hold it. Each document counts
 once per line, however often the line occurs in it. The index is built over the documents
 it will clean (or over a larger crawl that holds them), so a line's own document is one of
 its counts: the evidence is "held by N *other* documents".
@@ -36,43 +37,96 @@ import numpy as np
 import regex
 
 from cleaner.errors import RepeatIndexError
-from cleaner.normalize import split_lines
+from cleaner.normalize import LINE_BREAK
 
-KEY_VERSION = 1  # how lines are folded and hashed; an index of another version is refused
+KEY_VERSION = 2  # how lines are folded and hashed; an index of another version is refused
 INDEX_FORMAT = "cleaner-repeat-index"
 DEFAULT_CAPACITY = 50_000_000  # distinct (line, site) pairs before singletons are pruned
 FLUSH_ENTRIES = 1_000_000  # pending entries that trigger a compaction
-LONG_LINE = 80  # characters from which a line reads as prose (see RepetitionWeights)
+LONG_LINE = 80  # characters from which a line reads as prose (see evidence_matrix)
 
 _DIGIT = regex.compile(r"\d")
 _INVISIBLE = regex.compile(r"\p{Cf}+")
-_SPACE = regex.compile(r"\s+")
+# Whitespace within a line that is not already one plain space (matching every single
+# space would cost a replacement each).
+_SPACE = regex.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
+_EDGE = regex.compile(r" ?\n ?")  # a line's leading and trailing space
+_CHUNK = 1 << 20  # characters hashed at once: bounds the arrays of a huge document
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads site hashes
+# The polynomial hash of a line's code points, modulo 2**64: base and its inverse.
+_BASE = 0x100000001B3
+_INVERSE = pow(_BASE, -1, 1 << 64)
 
 
-def line_key(line: str) -> str:
-    """The form under which repeats of a line are counted.
+def text_key(text: str) -> str:
+    """The form under which repeats of a text's lines are counted, line for line (lines as
+    :func:`cleaner.normalize.split_lines` cuts them, joined by ``\\n``): case-folded, digits
+    folded to 0, invisible characters dropped, whitespace collapsed and stripped.
 
-    >>> line_key("  Newsletter\\u00a0ABONNIEREN – 2024 ")
-    'newsletter abonnieren – 0000'
+    >>> text_key("  Newsletter\\u00a0ABONNIEREN – 2024 \\r\\n\\u200bTags")
+    'newsletter abonnieren – 0000\\ntags'
     """
-    key = _INVISIBLE.sub("", line.casefold())
-    return _SPACE.sub(" ", _DIGIT.sub("0", key)).strip()
+    if "\r" in text or "\u2028" in text or "\u2029" in text:
+        text = LINE_BREAK.sub("\n", text)
+    key = _DIGIT.sub("0", _INVISIBLE.sub("", text.casefold()))
+    return str(_EDGE.sub("\n", _SPACE.sub(" ", key)).strip(" "))
 
 
 def _hash(text: str) -> int:
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "little") or 1  # 0 stands for "no line" / "no site"
+    return int.from_bytes(digest, "little") or 1  # 0 stands for "no site"
 
 
-def line_hashes(lines: Sequence[str]) -> np.ndarray:
-    """The 64-bit hash of each line's key; 0 for a blank line."""
-    out = np.zeros(len(lines), dtype=np.uint64)
-    for i, line in enumerate(lines):
-        key = line_key(line)
-        if key:
-            out[i] = _hash(key)
-    return out
+def line_hashes(text: str) -> np.ndarray:
+    """The 64-bit hash of each line's key (see :func:`text_key`); 0 for a blank line and
+    for a line of :data:`LONG_LINE` characters or more, which repetition never weighs (see
+    :func:`evidence_matrix`), so the index spends no memory on prose.
+
+    All lines of a text are hashed at once with numpy: a polynomial hash of each line's
+    code points (prefix sums of the code points times powers of the base's inverse, so a
+    line's hash is a difference of two sums), then mixed with its length (SplitMix64's
+    finalizer), which is several times faster than a cryptographic hash per line.
+    """
+    key = text_key(text)
+    parts = []
+    start = 0
+    while len(key) - start > _CHUNK:  # cut huge texts at a line break
+        cut = key.rfind("\n", start, start + _CHUNK)
+        cut = cut if cut > start else key.find("\n", start + _CHUNK)
+        if cut < 0:
+            break
+        parts.append(_hash_lines(key[start:cut]))
+        start = cut + 1
+    parts.append(_hash_lines(key[start:]))
+    return parts[0] if len(parts) == 1 else np.asarray(np.concatenate(parts))
+
+
+def _hash_lines(key: str) -> np.ndarray:
+    codes = np.frombuffer(key.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    breaks = np.flatnonzero(codes == 10)
+    starts = np.r_[0, breaks + 1]
+    ends = np.r_[breaks, codes.size]
+    if codes.size == 0:
+        return np.zeros(1, dtype=np.uint64)
+    inverse_powers = np.full(codes.size, _INVERSE, dtype=np.uint64)
+    inverse_powers[0] = 1
+    np.cumprod(inverse_powers, out=inverse_powers)
+    powers = np.full(codes.size, _BASE, dtype=np.uint64)
+    powers[0] = 1
+    np.cumprod(powers, out=powers)
+    sums = np.zeros(codes.size + 1, dtype=np.uint64)
+    np.cumsum(codes * inverse_powers, out=sums[1:])
+    lengths = (ends - starts).astype(np.uint64)
+    h = (sums[ends] - sums[starts]) * powers[np.maximum(ends - 1, 0)]
+    h += lengths * _MIX
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    h[h == 0] = 1
+    h[(lengths == 0) | (lengths >= LONG_LINE)] = 0
+    return np.asarray(h, dtype=np.uint64)
 
 
 def site_of(url: str | None) -> str | None:
@@ -166,7 +220,7 @@ class RepeatIndex:
     def add(self, text: str, site: str | None = None) -> None:
         """Count the lines of one document from ``site`` (a site or a URL; ``None``: no
         site)."""
-        hashes = np.unique(line_hashes(split_lines(text)))
+        hashes = np.unique(line_hashes(text))
         hashes = hashes[hashes != 0]
         self.documents += 1
         self._lookup = None
@@ -230,14 +284,10 @@ class RepeatIndex:
         """The repetition evidence of each line of ``text`` (lines as
         :func:`cleaner.normalize.split_lines` cuts them), a document of ``site`` (a site or
         URL) that the index holds."""
-        return self.repeats_of_lines(split_lines(text), site)
-
-    def repeats_of_lines(self, lines: Sequence[str], site: str | None = None) -> Repeats:
-        """:meth:`repeats` for a document already split into lines."""
         if self._lookup is None:
             self._compact()
             self._lookup = _Lookup.of(self._line, self._site, self._count)
-        return self._lookup.repeats(line_hashes(lines), _site_hash(site_of(site)))
+        return self._lookup.repeats(line_hashes(text), _site_hash(site_of(site)))
 
     # files ------------------------------------------------------------------------------
 
@@ -322,7 +372,7 @@ class _Lookup:
 
 
 def _pair_key(line: np.ndarray, site: np.ndarray) -> np.ndarray:
-    return line ^ (site * _MIX)
+    return np.asarray(np.bitwise_xor(line, site * _MIX))
 
 
 def _find(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -333,24 +383,25 @@ def _find(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarra
     return np.where(keys[at] == wanted, values[at], 0)
 
 
-FEATURES = ("site_docs", "docs", "sites", "long_docs", "long_sites")
+FEATURES = ("site_docs", "docs", "sites")
 
 
 def evidence_matrix(repeats: Repeats, lengths: np.ndarray) -> np.ndarray:
-    """The repetition features of lines (one row each; all 0 for a line no other document
-    holds): log counts, and the overall counts again for long lines, so that prose repeated
-    across sites (agency copy, quotations) can weigh differently from short furniture."""
-    site_docs = np.log1p(repeats.site_docs)
-    docs = np.log1p(repeats.docs)
-    sites = np.log1p(repeats.sites)
-    long = (np.asarray(lengths) >= LONG_LINE).astype(float)
-    return np.column_stack([site_docs, docs, sites, long * docs, long * sites])
+    """The repetition features of lines, one row each: the log counts of other documents
+    of the site, other documents and other sites that hold the line. A line of
+    :data:`LONG_LINE` characters or more gets none: prose repeated across pages (agency
+    copy, a quotation, a page crawled twice) is never pushed out by repetition, and on the
+    training data such lines added nothing that the short ones did not."""
+    short = (np.asarray(lengths) < LONG_LINE)[:, None]
+    counts = np.column_stack([repeats.site_docs, repeats.docs, repeats.sites])
+    return np.asarray(np.log1p(counts) * short)
 
 
 @dataclass(frozen=True)
 class RepetitionWeights:
     """How a model's score moves with the repetition evidence: ``logit(p') = logit(p) +
-    evidence_matrix @ weights``. A line no other document holds keeps its score exactly."""
+    evidence_matrix @ weights``. A line no other document holds (and every long line)
+    keeps its score exactly."""
 
     weights: np.ndarray
 
@@ -360,7 +411,10 @@ class RepetitionWeights:
         if tuple(data.get("features", ())) != FEATURES:
             raise ValueError(f"repetition weights for features {data.get('features')}, this "
                              f"cleaner computes {list(FEATURES)}")
-        return cls(np.asarray(data["weights"], dtype=float))
+        weights = np.asarray(data["weights"], dtype=float)
+        if weights.shape != (len(FEATURES),):
+            raise ValueError(f"{weights.size} repetition weights for {len(FEATURES)} features")
+        return cls(weights)
 
     def as_dict(self) -> dict[str, Any]:
         """For a model manifest."""

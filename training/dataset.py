@@ -69,6 +69,7 @@ class Doc:
     index: list[int]
     original: np.ndarray
     reviewed: frozenset[int] = frozenset()  # input lines whose label a person judged
+    url: str | None = None  # the page's address, if the corpus gives it
 
 
 def _view_labels(labels: Sequence[int | None], index: Sequence[int]) -> np.ndarray:
@@ -136,7 +137,7 @@ def make_doc(rules: RuleSet, *, id: str, text: str, labels: Sequence[int | None]
     return Doc(id=id, page=page, site=site_of(source, page, url), source=source, track=track,
                lang=lang or "unknown", text_lines=text_lines, lines=lines, cats=cats,
                labels=_view_labels(trusted, index), index=index,
-               original=_view_labels(labels, index), reviewed=frozenset(reviewed))
+               original=_view_labels(labels, index), reviewed=frozenset(reviewed), url=url)
 
 
 def load_jsonl(path: str | Path, rules: RuleSet, overlay: Overlay | None = None) -> list[Doc]:

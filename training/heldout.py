@@ -6,6 +6,11 @@ smoothing, tables and the passes to a fixed point decide each line exactly as th
 line would, so the figures measure what ships. A run at one threshold cleans every document
 once, with its own fold's model, and is kept: choosing thresholds reads the runs, and a
 bisection over :data:`THRESHOLDS` needs a few of them.
+
+With repetition weights (one per fold), each fold's test documents of one source and track
+form a shard: a :class:`~cleaner.repeats.RepeatIndex` of that shard alone supplies the
+evidence, as a user cleaning that shard with ``--repeats`` would have it, and nothing is
+counted across folds.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from sklearn.model_selection import GroupKFold
 
 from cleaner import Cleaner
 from cleaner.classifier import LineClassifier
+from cleaner.repeats import RepeatIndex, RepetitionWeights
+from cleaner.types import CleanResult
 from training.dataset import Doc
 
 FOLDS = 5
@@ -43,6 +50,8 @@ class HeldOut:
     folds: list[np.ndarray]  # the documents each fold holds out
     models: list[dict[str, Any]]  # the model fitted without each fold
     smoothing: dict[str, Any]
+    # Per fold, the repetition weights its model is given (None: no repetition evidence).
+    repetition: Sequence[RepetitionWeights] | None = None
     runs: dict[float, Run] = field(default_factory=dict)
 
     def run(self, threshold: float) -> Run:
@@ -50,24 +59,35 @@ class HeldOut:
         if threshold not in self.runs:
             removed: list[np.ndarray] = [np.zeros(0, dtype=bool)] * len(self.docs)
             scores: list[list[float | None]] = [[] for _ in self.docs]
-            for test, params in zip(self.folds, self.models):
-                model = LineClassifier(params, {"model_version": "held-out fold",
-                                                "threshold": threshold,
-                                                "smoothing": self.smoothing})
-                cleaner = Cleaner(model=model, threshold=threshold)
-                texts = ["\n".join(self.docs[i].text_lines) for i in test]
-                for i, result in zip(test.tolist(), cleaner.explain_many(texts)):
-                    if result.line_count != len(self.docs[i].text_lines):
-                        raise ValueError(f"{self.docs[i].id}: a line holds a line break "
-                                         "other than \\n, which the pipeline splits at")
-                    gone = [not d.kept for d in result.decisions]
-                    index = self.docs[i].index
-                    removed[i] = np.array([gone[k] if k >= 0 else False for k in index],
-                                          dtype=bool)
-                    scores[i] = [None if d.score is None else round(d.score, 4)
-                                 for d in result.decisions]
+            for k, (test, params) in enumerate(zip(self.folds, self.models)):
+                manifest = {"model_version": "held-out fold", "threshold": threshold,
+                            "smoothing": self.smoothing}
+                if self.repetition is not None:
+                    manifest["repetition"] = self.repetition[k].as_dict()
+                cleaner = Cleaner(model=LineClassifier(params, manifest), threshold=threshold)
+                for shard in self._shards(test):
+                    for i, result in zip(shard, self._clean(cleaner, shard)):
+                        removed[i], scores[i] = _view_decisions(self.docs[i], result)
             self.runs[threshold] = Run(removed, scores)
         return self.runs[threshold]
+
+    def _shards(self, test: np.ndarray) -> list[list[int]]:
+        """The fold's documents in shards of one source and track (all of them in one
+        without repetition evidence, which needs no shard)."""
+        if self.repetition is None:
+            return [test.tolist()]
+        shards: dict[tuple[str, str], list[int]] = {}
+        for i in test.tolist():
+            shards.setdefault((self.docs[i].source, self.docs[i].track), []).append(i)
+        return list(shards.values())
+
+    def _clean(self, cleaner: Cleaner, shard: list[int]) -> list[CleanResult]:
+        texts = ["\n".join(self.docs[i].text_lines) for i in shard]
+        if self.repetition is None:
+            return list(cleaner.explain_many(texts))
+        urls = [self.docs[i].url for i in shard]
+        return list(cleaner.explain_many(texts, repeats=RepeatIndex.build(texts, urls),
+                                         sites=urls))
 
     def lowest_threshold(self, docs: Sequence[int], target: float) -> float:
         """The lowest of :data:`THRESHOLDS` at which the held-out runs keep ``target`` of the
@@ -97,6 +117,16 @@ class HeldOut:
             for i in test.tolist():
                 removed[i] = run.removed[i]
         return removed, thresholds
+
+
+def _view_decisions(doc: Doc, result: CleanResult) -> tuple[np.ndarray, list[float | None]]:
+    """Which of the document's view lines the result removed, and its score per input line."""
+    if result.line_count != len(doc.text_lines):
+        raise ValueError(f"{doc.id}: a line holds a line break other than \\n, which the "
+                         "pipeline splits at")
+    gone = [not d.kept for d in result.decisions]
+    removed = np.array([gone[k] if k >= 0 else False for k in doc.index], dtype=bool)
+    return removed, [None if d.score is None else round(d.score, 4) for d in result.decisions]
 
 
 def line_metrics(all_docs: Sequence[Doc], removed: Sequence[np.ndarray], docs: Sequence[int],
