@@ -56,8 +56,9 @@ def line_key(line: str) -> str:
     >>> line_key("  Newsletter\\u00a0ABONNIEREN – 2024 ")
     'newsletter abonnieren – 0000'
     """
-    key = _INVISIBLE.sub("", line.casefold())
-    return _SPACE.sub(" ", _DIGIT.sub("0", key)).strip()
+    visible: str = _INVISIBLE.sub("", line.casefold())
+    folded: str = _SPACE.sub(" ", _DIGIT.sub("0", visible))
+    return folded.strip()
 
 
 def _hash(text: str) -> int:
@@ -322,7 +323,8 @@ class _Lookup:
 
 
 def _pair_key(line: np.ndarray, site: np.ndarray) -> np.ndarray:
-    return line ^ (site * _MIX)
+    keys: np.ndarray = line ^ (site * _MIX)
+    return keys
 
 
 def _find(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
