@@ -205,7 +205,8 @@ class RepeatIndex:
         count = np.concatenate([t[2] for t in tables])
         order = np.lexsort((site, line))
         line, site, count = line[order], site[order], count[order]
-        starts = np.flatnonzero(np.r_[True, (line[1:] != line[:-1]) | (site[1:] != site[:-1])])
+        starts = (np.flatnonzero(np.r_[True, (line[1:] != line[:-1]) | (site[1:] != site[:-1])])
+                  if line.size else np.zeros(0, dtype=np.intp))
         line, site = line[starts], site[starts]
         count = np.add.reduceat(count, starts).astype(np.uint32) if count.size else count
         if line.size > self.capacity:

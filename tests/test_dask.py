@@ -208,9 +208,17 @@ def test_index_merged_over_partitions_equals_index_over_all(client, tmp_path) ->
              RepeatIndex.build(SHARD, URLS)),
             (index_dataframe(frame, "text", None), RepeatIndex.build(SHARD)),
             (index_bag(db.from_sequence(SHARD, npartitions=PARTITIONS), split_every=3),
-             RepeatIndex.build(SHARD))]:
+             RepeatIndex.build(SHARD)),
+            # partitions of blank pages merge to no lines, and still count their pages
+            (index_bag(db.from_sequence(["", "\n", *SHARD[:2]], npartitions=4), split_every=2),
+             RepeatIndex.build(["", "\n", *SHARD[:2]]))]:
         assert _counts(merged.compute(), tmp_path / "merged.npz") == \
             _counts(whole, tmp_path / "whole.npz")
+
+
+def test_empty_bag_with_repeats_is_cleaned_to_nothing(client, weighing_model) -> None:
+    assert clean_bag(db.from_sequence([], npartitions=1), repeats=True,
+                     model_path=weighing_model).compute() == []
 
 
 def _counts(index: RepeatIndex, path: Path) -> tuple[int, list[list[int]]]:
