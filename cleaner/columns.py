@@ -23,14 +23,19 @@ from typing import cast
 
 from cleaner.config import CleanerConfig
 from cleaner.pipeline import cached_cleaner
+from cleaner.repeats import RepeatIndex
 from cleaner.types import CleanResult
 
 
-def clean_column(values: Sequence[object], config: CleanerConfig) -> list[object]:
+def clean_column(values: Sequence[object], config: CleanerConfig,
+                 repeats: bool | RepeatIndex = False,
+                 sites: Iterable[str | None] | None = None) -> list[object]:
     """``values`` cleaned; a missing one (``None``, NaN, ``pandas.NA``: see
     :meth:`Cleaner.clean_many <cleaner.pipeline.Cleaner.clean_many>`) stays as it was, and
-    any other that is not a ``str`` raises the cleaner's one-line ``TypeError``."""
-    cleaned = cached_cleaner(config).clean_many(_texts(values))
+    any other that is not a ``str`` raises the cleaner's one-line ``TypeError``. ``repeats``
+    and ``sites`` are those of ``clean_many``."""
+    cleaned = cached_cleaner(config).clean_many(_texts(values), repeats=repeats,
+                                                sites=sites)
     return [value if text is None else text for value, text in zip(values, cleaned)]
 
 

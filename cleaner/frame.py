@@ -12,20 +12,25 @@ Missing texts (``None``, ``NaN``, ``pd.NA``) stay as they were. The Dask helpers
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from cleaner.columns import check_columns, clean_column, clean_column_with_removed
 from cleaner.config import CleanerConfig
+from cleaner.repeats import RepeatIndex
 
 if TYPE_CHECKING:
     import pandas
 
 
-def clean_series(series: pandas.Series, config: CleanerConfig | None = None,
+def clean_series(series: pandas.Series, config: CleanerConfig | None = None, *,
+                 repeats: bool | RepeatIndex = False, sites: Iterable[str | None] | None = None,
                  **options: Any) -> pandas.Series:
-    """``series`` cleaned, row by row; options as for ``Cleaner``."""
+    """``series`` cleaned, row by row; options as for ``Cleaner``, ``repeats`` and
+    ``sites`` (each row's URL or site) as for :meth:`Cleaner.clean_many
+    <cleaner.pipeline.Cleaner.clean_many>`."""
     settings = CleanerConfig.from_options(config, **options)
-    return _like(series, clean_column(series.tolist(), settings))
+    return _like(series, clean_column(series.tolist(), settings, repeats, sites))
 
 
 def clean_frame(frame: pandas.DataFrame, column: str = "text", *,

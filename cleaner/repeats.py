@@ -139,7 +139,7 @@ def site_of(url: str | None) -> str | None:
     >>> site_of("https://web.archive.org/web/2019/https://www.cnn.com/x")
     'cnn.com'
     """
-    if not url or not isinstance(url, str):
+    if not isinstance(url, str) or not url:  # a missing URL of a column: NaN, pandas.NA
         return None
     text = url.strip()
     if "//" not in text:
@@ -230,15 +230,16 @@ class RepeatIndex:
             if self._pending_entries >= FLUSH_ENTRIES:
                 self._compact()
 
-    def merge(self, other: RepeatIndex) -> RepeatIndex:
-        """A new index holding the counts of both (as if built over both shards)."""
-        merged = RepeatIndex(max(self.capacity, other.capacity))
-        self._compact()
-        other._compact()
-        merged._compact(tables=[(self._line, self._site, self._count),
-                                (other._line, other._site, other._count)])
-        merged.documents = self.documents + other.documents
-        merged.pruned = self.pruned + other.pruned
+    def merge(self, *others: RepeatIndex) -> RepeatIndex:
+        """A new index holding the counts of this one and ``others`` (as if built over all
+        their shards); merging several at once sorts their counts once, not once each."""
+        shards = (self, *others)
+        merged = RepeatIndex(max(shard.capacity for shard in shards))
+        for shard in shards:
+            shard._compact()
+        merged._compact(tables=[(shard._line, shard._site, shard._count) for shard in shards])
+        merged.documents = sum(shard.documents for shard in shards)
+        merged.pruned += sum(shard.pruned for shard in shards)  # and its own, if it pruned
         return merged
 
     def _compact(self, tables: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]] = ()) -> None:
@@ -257,7 +258,8 @@ class RepeatIndex:
         count = np.concatenate([t[2] for t in tables])
         order = np.lexsort((site, line))
         line, site, count = line[order], site[order], count[order]
-        starts = np.flatnonzero(np.r_[True, (line[1:] != line[:-1]) | (site[1:] != site[:-1])])
+        starts = (np.flatnonzero(np.r_[True, (line[1:] != line[:-1]) | (site[1:] != site[:-1])])
+                  if line.size else np.zeros(0, dtype=np.intp))
         line, site = line[starts], site[starts]
         count = np.add.reduceat(count, starts).astype(np.uint32) if count.size else count
         if line.size > self.capacity:
@@ -265,6 +267,11 @@ class RepeatIndex:
             line, site, count = line[keep], site[keep], count[keep]
             self.pruned += 1
         self._line, self._site, self._count = line, site, count
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to go to another process) without the lookup tables: they are about as
+        big as the counts, and the receiver builds them on first use."""
+        return {**self.__dict__, "_lookup": None}
 
     # reading ----------------------------------------------------------------------------
 
