@@ -14,11 +14,12 @@ it will clean (or over a larger crawl that holds them), so a line's own document
 its counts: the evidence is "held by N *other* documents".
 
 Memory: the counts are three numpy columns, 20 bytes per distinct (line, site) pair, plus
-8 bytes per line of the documents added since the last compaction (at most
-:data:`FLUSH_ENTRIES`). Beyond ``capacity`` distinct pairs, each compaction forgets the
-pairs seen in one document only; a line seen once before such a compaction and again after
-it then counts one short, and :attr:`RepeatIndex.pruned` says how many compactions did so.
-Counts of two or more are never lost.
+16 bytes per line of the documents added since the last compaction (at most
+:data:`FLUSH_ENTRIES` lines, so at most 16 MB). Beyond ``capacity`` distinct pairs, each
+compaction forgets the pairs seen in one document only: a line seen just once between two
+such compactions loses that count, while furniture, seen on many pages between any two
+compactions, keeps its counts. :attr:`RepeatIndex.pruned` says how many compactions pruned,
+and an index that never pruned holds exact counts.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ INDEX_FORMAT = "cleaner-repeat-index"
 DEFAULT_CAPACITY = 50_000_000  # distinct (line, site) pairs before singletons are pruned
 FLUSH_ENTRIES = 1_000_000  # pending entries that trigger a compaction
 LONG_LINE = 80  # characters from which a line reads as prose (see evidence_matrix)
+# Counts above this weigh as this much: the training shards held at most about ten other
+# pages of one site, and the weights say nothing about what a count far beyond that means.
+COUNT_CAP = 10
 
 _DIGIT = regex.compile(r"\d")
 _INVISIBLE = regex.compile(r"\p{Cf}+")
@@ -398,10 +402,12 @@ def evidence_matrix(repeats: Repeats, lengths: np.ndarray) -> np.ndarray:
     of the site, other documents and other sites that hold the line. A line of
     :data:`LONG_LINE` characters or more gets none: prose repeated across pages (agency
     copy, a quotation, a page crawled twice) is never pushed out by repetition, and on the
-    training data such lines added nothing that the short ones did not."""
+    training data such lines added nothing that the short ones did not. Counts are capped
+    at :data:`COUNT_CAP`, so a heading that recurs in every article of a large crawl weighs
+    as if on ten pages and is not pushed out by sheer numbers."""
     short = (np.asarray(lengths) < LONG_LINE)[:, None]
     counts = np.column_stack([repeats.site_docs, repeats.docs, repeats.sites])
-    return np.asarray(np.log1p(counts) * short)
+    return np.asarray(np.log1p(np.minimum(counts, COUNT_CAP)) * short)
 
 
 @dataclass(frozen=True)

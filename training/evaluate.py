@@ -13,6 +13,11 @@ by rules or model dropped) of the first grouping, for the corpus scorer::
 
     python ../shared/eval/score.py ../shared/data/dev.jsonl.gz --jsonl-cmd "cat oof.jsonl"
 
+``--repeats`` also cleans each fold's documents with the bundled model's repetition weights
+(fitted by :mod:`training.repeats` on other corpora), each fold's documents of one source
+and track being a shard indexed on its own, and reports those figures beside the ones
+without: what ``--repeats`` adds, out of fold, at the same retention target.
+
 ``--at 0.85`` adds the per-track figures the same out-of-fold scores give at a fixed
 threshold: how much more a lower threshold removes, and at what cost in content.
 
@@ -25,6 +30,7 @@ line, null for blank lines), which ``python -m training.audit --scores`` ranks l
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import functools
 import json
 import sys
@@ -35,8 +41,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from cleaner.classifier import LineClassifier
 from training.dataset import Doc, add_data_arguments
-from training.heldout import fit_held_out, line_metrics
+from training.heldout import HeldOut, fit_held_out, line_metrics
 from training.train import RETENTION_TARGET, SMOOTHING, Corpus, fit, load_docs
 
 GROUPINGS: dict[str, Callable[[Doc], str]] = {"page": lambda d: d.page, "site": lambda d: d.site}
@@ -85,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write all figures as JSON here")
     ap.add_argument("--scores-out", type=Path,
                     help="write out-of-fold line scores (first grouping) as JSONL here")
+    ap.add_argument("--repeats", action="store_true",
+                    help="also report the figures with repetition evidence (see above)")
     ap.add_argument("--at", type=float, action="append", default=[], metavar="THRESHOLD",
                     help="also report the out-of-fold figures per track at this fixed "
                          "threshold, to show the trade-off (repeatable)")
@@ -92,13 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     with threadpool_limits(1):
         return _evaluate(args.data, args.fixtures or None, args.group or ["page", "site"],
                          args.oof_out, args.json, args.at, args.scores_out,
-                         args.corrections or None)
+                         args.corrections or None, args.repeats)
 
 
 def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str],
               oof_out: Path | None, json_out: Path | None,
               fixed: Sequence[float] = (), scores_out: Path | None = None,
-              corrections: str | None = None) -> int:
+              corrections: str | None = None, repeats: bool = False) -> int:
     docs, digests = load_docs(data, fixtures, corrections)
     if not docs:
         print("no documents", file=sys.stderr)
@@ -115,6 +124,8 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
         print_table(f"grouped by {name}, original labels", original)
         report[name] = {"fold_thresholds": thresholds, "metrics": rows,
                         "metrics_original_labels": original}
+        if repeats:
+            report[name]["with_repeats"] = _with_repeats(held_out, docs, name)
         for threshold in fixed:
             tracks = {key: m for key, m in breakdown(docs, held_out.run(threshold).removed
                                                      ).items() if key.startswith("track=")}
@@ -135,6 +146,23 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     return 0
+
+
+def _with_repeats(held_out: HeldOut, docs: Sequence[Doc], name: str) -> dict[str, Any]:
+    """The held-out figures with the bundled model's repetition weights, fold models and
+    retention target unchanged."""
+    weights = LineClassifier.load().repetition
+    if weights is None:
+        raise SystemExit("the bundled model has no repetition weights: run "
+                         "`python -m training.repeats --write` first")
+    with_evidence = dataclasses.replace(held_out, repetition=[weights] * len(held_out.folds),
+                                        runs={})
+    removed, thresholds = with_evidence.fold_decisions(RETENTION_TARGET)
+    rows, original = breakdown(docs, removed), breakdown(docs, removed, original=True)
+    print_table(f"grouped by {name}, with repetition evidence: fold thresholds {thresholds}",
+                rows)
+    print_table(f"grouped by {name}, with repetition evidence, original labels", original)
+    return {"fold_thresholds": thresholds, "metrics": rows, "metrics_original_labels": original}
 
 
 if __name__ == "__main__":
