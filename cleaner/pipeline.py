@@ -188,7 +188,7 @@ class Cleaner:
         documents there are (for the batch size over ``n_jobs`` workers). With a
         ``repeats`` index, ``site`` gives the site or URL of a tag's document."""
         if repeats is not None:
-            self._require_repetition()
+            self.require_repetition()
         work = engine.brief_results if brief else engine.results
         return self._tagged(pairs, n_jobs, batch_size, work, count_of, repeats, site)
 
@@ -214,7 +214,7 @@ class Cleaner:
         ``texts`` when ``repeats`` is ``True``)."""
         if repeats is False or repeats is None:
             return _documents(texts, sites), None
-        self._require_repetition()
+        self.require_repetition()
         if isinstance(repeats, RepeatIndex):
             return _documents(texts, sites), repeats
         texts, sites = list(texts), None if sites is None else list(sites)
@@ -223,7 +223,9 @@ class Cleaner:
                                   (site for site, _ in documents))
         return iter(documents), index
 
-    def _require_repetition(self) -> None:
+    def require_repetition(self) -> None:
+        """Raise :class:`~cleaner.errors.UsageError` unless this cleaner can weigh repetition
+        evidence: before a long first pass builds an index it could not use."""
         if self.judge.repetition is None:
             raise UsageError("repetition evidence is weighed by the line model, and "
                              + ("this cleaner runs without one" if self.model is None else

@@ -22,6 +22,7 @@ Counts of two or more are never lost.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,7 +30,7 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -48,6 +49,7 @@ _DIGIT = regex.compile(r"\d")
 _INVISIBLE = regex.compile(r"\p{Cf}+")
 _SPACE = regex.compile(r"\s+")
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads site hashes
+_NO_LINES = np.zeros(0, dtype=np.uint64)
 
 
 def line_key(line: str) -> str:
@@ -56,8 +58,8 @@ def line_key(line: str) -> str:
     >>> line_key("  Newsletter\\u00a0ABONNIEREN – 2024 ")
     'newsletter abonnieren – 0000'
     """
-    key = _INVISIBLE.sub("", line.casefold())
-    return _SPACE.sub(" ", _DIGIT.sub("0", key)).strip()
+    key: str = _SPACE.sub(" ", _DIGIT.sub("0", _INVISIBLE.sub("", line.casefold())))
+    return key.strip()
 
 
 def _hash(text: str) -> int:
@@ -163,10 +165,13 @@ class RepeatIndex:
                 index.add(text, site)
         return index
 
-    def add(self, text: str, site: str | None = None) -> None:
+    def add(self, text: str | Iterable[str], site: str | None = None) -> None:
         """Count the lines of one document from ``site`` (a site or a URL; ``None``: no
-        site)."""
-        hashes = np.unique(line_hashes(split_lines(text)))
+        site). ``text`` is the document, or its pieces cut between lines (the segments of a
+        long one, see :mod:`cleaner.segment`), so that it need not be held whole."""
+        pieces = [text] if isinstance(text, str) else text
+        hashes = np.unique(np.concatenate([np.unique(line_hashes(split_lines(piece)))
+                                           for piece in pieces] or [_NO_LINES]))
         hashes = hashes[hashes != 0]
         self.documents += 1
         self._lookup = None
@@ -241,14 +246,16 @@ class RepeatIndex:
 
     # files ------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str] | IO[bytes]) -> None:
         """Write the index as an ``.npz`` archive of its columns (read with
-        :meth:`load`; loading runs no code from the file)."""
+        :meth:`load`; loading runs no code from the file) to a file name or a binary file
+        open for writing (such as :func:`cleaner.io.atomic_output` gives)."""
         self._compact()
         meta = {"format": INDEX_FORMAT, "key_version": KEY_VERSION,
                 "documents": self.documents, "pruned": self.pruned,
                 "capacity": self.capacity}
-        with open(path, "wb") as f:
+        with (open(path, "wb") if isinstance(path, (str, os.PathLike))
+              else contextlib.nullcontext(path)) as f:
             np.savez(f, meta=np.asarray(json.dumps(meta, sort_keys=True)), line=self._line,
                      site=self._site, count=self._count)
 
@@ -322,7 +329,8 @@ class _Lookup:
 
 
 def _pair_key(line: np.ndarray, site: np.ndarray) -> np.ndarray:
-    return line ^ (site * _MIX)
+    key: np.ndarray = line ^ (site * _MIX)
+    return key
 
 
 def _find(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
