@@ -264,20 +264,33 @@ class RepeatIndex:
         """An index written by :meth:`save`; :class:`RepeatIndexError` says why one cannot be
         used."""
         try:
-            with np.load(path, allow_pickle=False) as archive:
+            archive = np.load(path, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("an array, not an .npz archive")
+            with archive:
                 meta = json.loads(str(archive["meta"]))
-                columns = {name: archive[name] for name in ("line", "site", "count")}
+                columns = [archive[name] for name in ("line", "site", "count")]
         except FileNotFoundError:
             raise RepeatIndexError(f"{path}: repetition index not found") from None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
-            raise RepeatIndexError(f"{path}: not a repetition index ({type(e).__name__}: {e}); "
-                              "build one with `cleaner index`") from None
+            why = (e.strerror if isinstance(e, OSError) and e.strerror
+                   else f"{type(e).__name__}: {e}" if zipfile.is_zipfile(path)
+                   else "not an .npz archive")
+            raise RepeatIndexError(f"{path}: not a repetition index ({why}); build one with "
+                                   "`cleaner index`") from None
         _check_meta(path, meta)
-        index = cls(int(meta.get("capacity", DEFAULT_CAPACITY)))
-        index._line = columns["line"].astype(np.uint64, copy=False)
-        index._site = columns["site"].astype(np.uint64, copy=False)
-        index._count = columns["count"].astype(np.uint32, copy=False)
-        index.documents, index.pruned = int(meta["documents"]), int(meta["pruned"])
+        index = cls()
+        try:
+            index.capacity = int(meta.get("capacity", DEFAULT_CAPACITY))
+            index.documents, index.pruned = int(meta["documents"]), int(meta["pruned"])
+            line, site = (column.astype(np.uint64, copy=False) for column in columns[:2])
+            count = columns[2].astype(np.uint32, copy=False)
+            if not line.ndim == 1 or not line.shape == site.shape == count.shape:
+                raise ValueError("columns of different shapes")
+        except (KeyError, TypeError, ValueError) as e:
+            raise RepeatIndexError(f"{path}: damaged repetition index ({type(e).__name__}: "
+                                   f"{e}); rebuild it with `cleaner index`") from None
+        index._line, index._site, index._count = line, site, count
         return index
 
 
