@@ -149,15 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
 def build_report_parser() -> argparse.ArgumentParser:
     """The parser of ``cleaner report``: the inputs and cleaning options of a normal run,
     one HTML page out."""
-    p = argparse.ArgumentParser(
-        prog="cleaner report", epilog=REPORT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Clean the inputs and write one self-contained HTML page of what was "
-                    "removed: a summary, then sampled documents with the removed lines "
-                    "struck through. The cleaned text itself is not written.")
-    p.add_argument("inputs", nargs="*", metavar="IN",
-                   help="text files, folders or JSON Lines files, compressed or not; none or "
-                        "'-' reads standard input")
+    p = _command_parser("report", REPORT_EPILOG,
+                        "Clean the inputs and write one self-contained HTML page of what was "
+                        "removed: a summary, then sampled documents with the removed lines "
+                        "struck through. The cleaned text itself is not written.")
     _add_talk_and_config_options(p)
     page = p.add_argument_group("page")
     page.add_argument("-o", "--output", dest="report", required=True, metavar="FILE",
@@ -179,16 +174,11 @@ def build_report_parser() -> argparse.ArgumentParser:
 def build_index_parser() -> argparse.ArgumentParser:
     """The parser of ``cleaner index``: the inputs of a normal run, one repetition index
     out."""
-    p = argparse.ArgumentParser(
-        prog="cleaner index", epilog=INDEX_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Count, for every line of the inputs, how many documents hold it, and "
-                    "how many of each site (the host of a JSON Lines record's URL), and "
-                    "write the counts as a repetition index for `cleaner --repeat-index`. "
-                    "Nothing is cleaned; the input options are those of a cleaning run.")
-    p.add_argument("inputs", nargs="*", metavar="IN",
-                   help="text files, folders or JSON Lines files, compressed or not; none or "
-                        "'-' reads standard input")
+    p = _command_parser("index", INDEX_EPILOG,
+                        "Count, for every line of the inputs, how many documents hold it, and "
+                        "how many of each site (the host of a JSON Lines record's URL), and "
+                        "write the counts as a repetition index for `cleaner --repeat-index`. "
+                        "Nothing is cleaned; the input options are those of a cleaning run.")
     _add_talk_options(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the index to write (atomically); a one-line summary of it goes to "
@@ -196,6 +186,16 @@ def build_index_parser() -> argparse.ArgumentParser:
     fmt = p.add_argument_group("input")
     _add_input_options(fmt)
     _add_url_field(fmt)
+    return p
+
+
+def _command_parser(name: str, epilog: str, description: str) -> argparse.ArgumentParser:
+    """The parser of ``cleaner NAME``, with its inputs."""
+    p = argparse.ArgumentParser(prog=f"cleaner {name}", epilog=epilog, description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="*", metavar="IN",
+                   help="text files, folders or JSON Lines files, compressed or not; none or "
+                        "'-' reads standard input")
     return p
 
 
