@@ -29,7 +29,7 @@ from cleaner.configfile import PYPROJECT, TABLE, ConfigFile, load_config
 from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.errors import CleanerError, InputError, UsageError
 from cleaner.indexing import Indexer
-from cleaner.io import STDIO, atomic_output, check_encoding, replayable_stdin
+from cleaner.io import STDIO, check_encoding, plain_output, replayable_stdin
 from cleaner.pipeline import Cleaner
 from cleaner.removals import DEFAULT_SAMPLE, Removals
 from cleaner.repeats import RepeatIndex
@@ -140,8 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_segment_options(fmt)
     rule_files, model = _add_rule_options(p.add_argument_group("rules and model"))
     repeat_index = _add_repeat_options(p.add_argument_group(
-        "repetition (the line model weighs how many other pages, and pages of the same site, "
-        "hold each line)"))
+        "repetition", "the line model weighs how many other documents, and documents of the "
+                      "same site, hold each line"))
     _add_completion(p, files=[inputs, output, rule_files, model, config, repeat_index])
     return p
 
@@ -671,20 +671,22 @@ def _index(args: argparse.Namespace, report: Reporter) -> int:
         return EXIT_ERROR
     _index_warnings(report, indexer)
     try:
-        with atomic_output(args.output) as f:
+        with plain_output(args.output) as f:
             index.save(f)
     except OSError as e:
         return _failed(report, InputError(f"{args.output}: cannot write: {e.strerror or e}"))
     except CleanerError as e:
         return _failed(report, e)
     if not args.quiet:
-        _report(f"{args.output}: {_index_summary(index)}, "
-                f"{Path(args.output).stat().st_size} bytes")
+        _report(f"{args.output}: {_index_summary(index)}")
     return EXIT_OK
 
 
 def _index_summary(index: RepeatIndex) -> str:
-    return f"{index.documents} documents, {index.pairs} distinct (line, site) pairs"
+    """Its documents, its distinct (line, site) pairs and their bytes (about the size of
+    its file)."""
+    return (f"{index.documents} documents, {index.pairs} distinct (line, site) pairs, "
+            f"{index.nbytes} bytes")
 
 
 def _index_warnings(report: Reporter, indexer: Indexer) -> None:

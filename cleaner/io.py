@@ -354,14 +354,19 @@ _COMPRESSORS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
 }
 
 
+def plain_output(path: str | Path) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """Output to ``path``, never compressed: a regular file (new, existing, or behind a
+    symbolic link) through :func:`atomic_output`; a special target (see
+    :func:`is_special_target`) straight, since it cannot be replaced."""
+    return _direct_output(path) if is_special_target(path) else atomic_output(path)
+
+
 @contextlib.contextmanager
 def open_output(path: str | Path) -> Iterator[IO[bytes]]:
-    """Output to ``path``: a regular file (new, existing, or behind a symbolic link) through
-    :func:`atomic_output`; a special target (see :func:`is_special_target`) straight, since
-    it cannot be replaced. Compressed when the name ends in ``.gz``, ``.bz2`` or ``.xz``."""
-    opened = _direct_output(path) if is_special_target(path) else atomic_output(path)
+    """Output to ``path`` (see :func:`plain_output`), compressed when the name ends in
+    ``.gz``, ``.bz2`` or ``.xz``."""
     compress = _COMPRESSORS.get(Path(path).suffix.lower())
-    with opened as raw:
+    with plain_output(path) as raw:
         if compress is None:
             yield raw
             return

@@ -154,9 +154,9 @@ def test_index_then_repeat_index_is_what_repeats_gives(tmp_path: Path, shard: Pa
     index = tmp_path / "shard.idx"
     built = run("index", "--jsonl", shard, "-o", index)
     assert built.returncode == 0, built.stderr
-    assert built.stderr.decode() == (f"cleaner: {index}: 18 documents, "
-                                     f"{RepeatIndex.load(index).pairs} distinct (line, site) "
-                                     f"pairs, {index.stat().st_size} bytes\n")
+    loaded = RepeatIndex.load(index)
+    assert built.stderr.decode() == (f"cleaner: {index}: 18 documents, {loaded.pairs} "
+                                     f"distinct (line, site) pairs, {loaded.nbytes} bytes\n")
     flags = ["--model", model, "--jsonl", "--doc-stats", "stats"]
     two_runs = run(*flags, "--repeat-index", index, shard, "-o", tmp_path / "a.jsonl")
     one_run = run(*flags, "--repeats", shard, "-o", tmp_path / "b.jsonl")
@@ -225,7 +225,26 @@ def test_url_field_names_where_the_site_is(tmp_path: Path, shard: Path, model: P
     assert run("--model", model, "-q", "--jsonl", "--repeats", renamed).stderr == b""
 
 
-# What --explain and --doc-stats say ----------------------------------------------------
+def test_problems_of_the_inputs_are_reported_once(tmp_path: Path, shard: Path,
+                                                  model: Path) -> None:
+    """The counting pass is silent: the cleaning pass reports a bad record or an input that
+    cannot be read, as a run without --repeats does."""
+    lines = shard.read_bytes().splitlines(keepends=True)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b"".join(lines[:2]) + b'{"text": 5}\n' + b"".join(lines[2:]))
+    absent = tmp_path / "absent.jsonl"
+    flags = ["--model", model, "--jsonl", "--on-error", "skip"]
+    proc = run(*flags, "--repeats", bad, absent)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().splitlines() == [
+        f"cleaner: warning: {bad}:3: field 'text' is int, not a string (record skipped)",
+        f"cleaner: error: {absent}: cannot read: No such file or directory"]
+    index = tmp_path / "bad.idx"
+    assert run("index", "-q", "--jsonl", "--on-error", "skip", bad, "-o", index).returncode == 0
+    assert proc.stdout == run(*flags, "--repeat-index", index, bad).stdout
+
+
+# What --explain says --------------------------------------------------------------------
 
 def test_explain_shows_the_evidence_in_the_reason_column(tmp_path: Path, model: Path) -> None:
     files = []
@@ -405,6 +424,22 @@ def test_index_output_is_checked_before_reading(tmp_path: Path, shard: Path, tar
     proc = run("index", "--jsonl", "shard.jsonl", "-o", target, cwd=shard.parent)
     assert proc.returncode == 1
     one_error(proc, message)
+
+
+def test_index_to_standard_output(tmp_path: Path, shard: Path) -> None:
+    """A stream is written straight (it cannot be replaced by a renamed file), so an index
+    can go down a pipe."""
+    proc = run("index", "-q", "--jsonl", shard, "-o", "/dev/stdout")
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "piped.idx").write_bytes(proc.stdout)
+    assert run("index", "-q", "--jsonl", shard, "-o", tmp_path / "shard.idx").returncode == 0
+    piped, written = (RepeatIndex.load(tmp_path / name) for name in ("piped.idx", "shard.idx"))
+    assert (piped.documents, piped.pairs) == (written.documents, written.pairs) == (18, 90)
+    page = json.loads(shard.read_text(encoding="utf-8").splitlines()[0])
+    counts = [[index.repeats(page["text"], page["url"]).counts(i) for i in range(5)]
+              for index in (piped, written)]
+    # The menu is on the site's five other pages; "Sport", on the other menu too.
+    assert counts[0] == counts[1] == [(5, 5, 0)] * 3 + [(5, 11, 1), (5, 5, 0)]
 
 
 def test_index_usage() -> None:
