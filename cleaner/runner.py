@@ -436,6 +436,7 @@ class Runner:
                 failure.append(e)
 
         def site(tag: tuple[bytes, dict[str, Any] | None, int]) -> Any:
+            """The record's URL, as it is: a value that is not a URL gives no site."""
             record = tag[1]
             return None if record is None else record.get(opts.url_field)
 
