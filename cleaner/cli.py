@@ -1,4 +1,5 @@
-"""The ``cleaner`` command: a filter over text files, folders and JSON Lines batches.
+"""The ``cleaner`` command: a filter over text files, folders and JSON Lines batches; and
+its ``report`` and ``index`` commands.
 
 Exit codes: 0 success; 1 an input, output, rule or model error (every other input is
 still processed); 2 a usage error; 130 interrupted (SIGINT), 143 terminated (SIGTERM).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import os
 import signal
@@ -26,12 +28,15 @@ from cleaner.config import SEGMENT_CHARS, SEGMENT_LINES, CleanerConfig
 from cleaner.configfile import PYPROJECT, TABLE, ConfigFile, load_config
 from cleaner.engine import MAX_WORKERS_PER_CORE, worker_count
 from cleaner.errors import CleanerError, InputError, UsageError
-from cleaner.io import STDIO, check_encoding
+from cleaner.indexing import Indexer
+from cleaner.io import STDIO, check_encoding, plain_output, replayable_stdin
 from cleaner.pipeline import Cleaner
 from cleaner.removals import DEFAULT_SAMPLE, Removals
+from cleaner.repeats import RepeatIndex
 from cleaner.report import write_report
 from cleaner.runner import (
     ON_ERROR,
+    URL_FIELD,
     Job,
     Options,
     Runner,
@@ -57,11 +62,15 @@ examples:
   cleaner report --jsonl shard.jsonl.gz -o report.html   what was removed, as a web page
   cleaner --jsonl in.jsonl -o out.jsonl --report report.html   ... beside a normal run
   cleaner --config cleaner.toml -v corpus/ -o cleaned/   options from a file, say what loaded
+  cleaner --jsonl --repeats shard.jsonl.gz -o clean.jsonl.gz   weigh lines repeated across pages
+  cleaner index --jsonl shard-*.jsonl.gz -o crawl.idx       ... counted once, over many shards
+  cleaner --jsonl --repeat-index crawl.idx shard-0001.jsonl.gz -o clean-0001.jsonl.gz
   cleaner --print-completion bash > ~/.local/share/bash-completion/completions/cleaner
 
-A first argument "report" starts the report command (cleaner report --help); a file named
-report is ./report, or follows --. Options also come from [tool.cleaner] in ./pyproject.toml
-(or --config FILE); flags override them.
+A first argument "report" starts the report command (cleaner report --help), "index" the
+index command (cleaner index --help); a file of either name is ./report or ./index, or
+follows --. Options also come from [tool.cleaner] in ./pyproject.toml (or --config FILE);
+flags override them.
 
 exit codes: 0 ok, 1 input/output/rule/model error, 2 usage error, 130 interrupted,
 143 terminated
@@ -75,6 +84,17 @@ examples:
   cleaner report --no-model article.txt -o report.html    what the rules alone remove
 
 exit codes: 0 ok, 1 input/output/rule/model error (no report is written), 2 usage error
+"""
+
+
+INDEX_EPILOG = """\
+examples:
+  cleaner index --jsonl shard.jsonl.gz -o shard.idx
+  cleaner --jsonl --repeat-index shard.idx shard.jsonl.gz -o clean.jsonl.gz
+  cleaner index --jsonl --url-field meta_url crawl/ --glob '*.jsonl.zst' -o crawl.idx
+  cleaner index pages/ --glob '*.txt' -o pages.idx     text files: lines counted without sites
+
+exit codes: 0 ok, 1 input/output error (no index is written), 2 usage error
 """
 
 
@@ -117,47 +137,71 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --jsonl, -o and --on-error fail: when a bad record stops "
                           "the run, keep the output file with every record before it "
                           "(default: no file)")
+    _add_segment_options(fmt)
     rule_files, model = _add_rule_options(p.add_argument_group("rules and model"))
-    _add_completion(p, files=[inputs, output, rule_files, model, config])
+    repeat_index = _add_repeat_options(p.add_argument_group(
+        "repetition", "the line model weighs how many other documents, and documents of the "
+                      "same site, hold each line"))
+    _add_completion(p, files=[inputs, output, rule_files, model, config, repeat_index])
     return p
 
 
 def build_report_parser() -> argparse.ArgumentParser:
     """The parser of ``cleaner report``: the inputs and cleaning options of a normal run,
     one HTML page out."""
-    p = argparse.ArgumentParser(
-        prog="cleaner report", epilog=REPORT_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Clean the inputs and write one self-contained HTML page of what was "
-                    "removed: a summary, then sampled documents with the removed lines "
-                    "struck through. The cleaned text itself is not written.")
-    p.add_argument("inputs", nargs="*", metavar="IN",
-                   help="text files, folders or JSON Lines files, compressed or not; none or "
-                        "'-' reads standard input")
+    p = _command_parser("report", REPORT_EPILOG,
+                        "Clean the inputs and write one self-contained HTML page of what was "
+                        "removed: a summary, then sampled documents with the removed lines "
+                        "struck through. The cleaned text itself is not written.")
     _add_talk_and_config_options(p)
     page = p.add_argument_group("page")
     page.add_argument("-o", "--output", dest="report", required=True, metavar="FILE",
                       help="the HTML page to write (atomically)")
     _add_page_options(page)
     _add_run_options(page)
-    _add_input_options(p.add_argument_group("input"))
+    fmt = p.add_argument_group("input")
+    _add_input_options(fmt)
+    _add_segment_options(fmt)
     _add_rule_options(p.add_argument_group("rules and model"))
     # What a normal run has and a report does not: so that one validation and one runner
     # serve both.
     p.set_defaults(output=None, in_place=False, explain=False, stats=False,
-                   removed_field=None, doc_stats=None, drop_empty=False, keep_partial=False)
+                   removed_field=None, doc_stats=None, drop_empty=False, keep_partial=False,
+                   repeats=False, repeat_index=None, url_field=None)
+    return p
+
+
+def build_index_parser() -> argparse.ArgumentParser:
+    """The parser of ``cleaner index``: the inputs of a normal run, one repetition index
+    out."""
+    p = _command_parser("index", INDEX_EPILOG,
+                        "Count, for every line of the inputs, how many documents hold it, and "
+                        "how many of each site (the host of a JSON Lines record's URL), and "
+                        "write the counts as a repetition index for `cleaner --repeat-index`. "
+                        "Nothing is cleaned; the input options are those of a cleaning run.")
+    _add_talk_options(p)
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the index to write (atomically); a one-line summary of it goes to "
+                        "stderr unless -q")
+    fmt = p.add_argument_group("input")
+    _add_input_options(fmt)
+    _add_url_field(fmt)
+    return p
+
+
+def _command_parser(name: str, epilog: str, description: str) -> argparse.ArgumentParser:
+    """The parser of ``cleaner NAME``, with its inputs."""
+    p = argparse.ArgumentParser(prog=f"cleaner {name}", epilog=epilog, description=description,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="*", metavar="IN",
+                   help="text files, folders or JSON Lines files, compressed or not; none or "
+                        "'-' reads standard input")
     return p
 
 
 def _add_talk_and_config_options(p: argparse.ArgumentParser) -> argparse.Action:
     """-q/-v and --config/--no-config; returns the --config action (it completes paths)."""
-    talk = p.add_mutually_exclusive_group()
-    talk.add_argument("-q", "--quiet", action="store_true",
-                      help="report errors only: no warnings, and no progress bar unless "
-                           "--progress")
-    talk.add_argument("-v", "--verbose", action="store_true",
-                      help="also say which options, rules and model were loaded, how long "
-                           "that took, and how many inputs were planned")
+    _add_talk_options(p)
     conf = p.add_mutually_exclusive_group()
     config = conf.add_argument("--config", metavar="FILE",
                                help=f"read options from this TOML file instead of {TABLE} in "
@@ -165,6 +209,16 @@ def _add_talk_and_config_options(p: argparse.ArgumentParser) -> argparse.Action:
     conf.add_argument("--no-config", action="store_true",
                       help=f"ignore {TABLE} in ./{PYPROJECT}")
     return config
+
+
+def _add_talk_options(p: argparse.ArgumentParser) -> None:
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true",
+                      help="report errors only: no warnings, and no progress bar unless "
+                           "--progress")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="also say which options, rules and model were loaded, how long "
+                           "that took, and how many inputs were planned")
 
 
 def _add_run_options(group: argparse._ArgumentGroup) -> None:
@@ -201,6 +255,9 @@ def _add_input_options(group: argparse._ArgumentGroup) -> None:
                        help="clean input that contains NUL bytes instead of refusing it")
     group.add_argument("--glob", default="*", metavar="PATTERN",
                        help="files to take from folder inputs, recursively (default: *)")
+
+
+def _add_segment_options(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--segment-chars", type=int, metavar="N",
                        help="clean a document longer than N characters in segments of about "
                             "N, cut between paragraphs, so that memory stays bounded "
@@ -232,6 +289,28 @@ def _add_rule_options(group: argparse._ArgumentGroup,
                        help="remove lines whose boilerplate probability is above P "
                             "(default: the model's own)")
     return rule_files, model
+
+
+def _add_repeat_options(group: argparse._ArgumentGroup) -> argparse.Action:
+    """--repeats, --repeat-index and --url-field; returns the --repeat-index action (it
+    completes paths)."""
+    group.add_argument("--repeats", action="store_true",
+                       help="two passes: count how many documents of the inputs hold each "
+                            "line, then clean with those counts (standard input is copied to "
+                            "a temporary file to be read twice); for shards of many pages of "
+                            "the same sites")
+    repeat_index = group.add_argument(
+        "--repeat-index", metavar="FILE",
+        help="clean with the counts of an index that `cleaner index` wrote (over these "
+             "inputs, or a larger crawl that holds them)")
+    _add_url_field(group)
+    return repeat_index
+
+
+def _add_url_field(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--url-field", metavar="NAME",
+                       help=f"with --jsonl: the JSON field holding a record's URL, whose host "
+                            f"is its site (default: {URL_FIELD}); a text file has no site")
 
 
 def _add_completion(parser: argparse.ArgumentParser,
@@ -309,14 +388,36 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
     if args.keep_partial and (args.on_error != "fail" or not args.output):
         parser.error("--keep-partial goes with -o/--output and --on-error fail (with skip "
                      "or keep, no record stops the run)")
-    if args.inputs.count(STDIO) > 1:
-        parser.error("standard input ('-') can be read only once")
     if not args.report and (args.sample is not None or args.seed is not None):
         parser.error("--sample and --seed go with --report")
     if args.sample is not None and args.sample < 1:
         parser.error("--sample must be a positive number")
     if args.report and args.report == args.output:
         parser.error("--report needs a file of its own, not the -o output")
+    _check_repeats(parser, args)
+    _check_inputs(parser, args)
+
+
+def _check_repeats(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.repeats and args.repeat_index:
+        parser.error("--repeats and --repeat-index exclude each other: --repeats builds the "
+                     "index of the inputs themselves")
+    if (args.repeats or args.repeat_index) and args.no_model:
+        parser.error("--repeats and --repeat-index do not go with --no-model: the line model "
+                     "is what weighs the repetition")
+    if args.url_field is not None and not (args.jsonl and (args.repeats or args.repeat_index)):
+        parser.error("--url-field goes with --jsonl and --repeats or --repeat-index")
+
+
+def _check_index_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not args.jsonl and (args.url_field is not None or args.on_error != "fail"):
+        parser.error("--url-field and --on-error go with --jsonl")
+    _check_inputs(parser, args)
+
+
+def _check_inputs(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.inputs.count(STDIO) > 1:
+        parser.error("standard input ('-') can be read only once")
     try:
         check_encoding(args.encoding)
     except InputError as e:
@@ -342,12 +443,20 @@ def options_from_args(args: argparse.Namespace) -> Options:
     progress = args.progress or (sys.stderr is not None and sys.stderr.isatty()
                                  and not args.no_progress and not args.quiet)
     return Options(jsonl=args.jsonl, text_field=args.text_field,
+                   url_field=args.url_field or URL_FIELD,
                    removed_field=args.removed_field, doc_stats_field=args.doc_stats,
                    on_error=args.on_error, keep_partial=args.keep_partial,
                    drop_empty=args.drop_empty,
                    explain=args.explain, encoding=args.encoding,
                    allow_binary=args.allow_binary, n_jobs=worker_count(args.jobs),
                    progress=progress)
+
+
+def _input_options(args: argparse.Namespace) -> Options:
+    """The runner's options of ``cleaner index``, which only reads."""
+    return Options(jsonl=args.jsonl, text_field=args.text_field,
+                   url_field=args.url_field or URL_FIELD, on_error=args.on_error,
+                   encoding=args.encoding, allow_binary=args.allow_binary)
 
 
 def _report(message: str) -> None:
@@ -412,28 +521,34 @@ def _terminate_cleanly() -> Iterator[None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code. A first argument ``report`` runs
-    ``cleaner report`` (see :func:`build_report_parser`)."""
+    ``cleaner report`` (see :func:`build_report_parser`), ``index`` runs ``cleaner index``
+    (see :func:`build_index_parser`)."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    report_only = argv[:1] == ["report"]
-    parser = build_report_parser() if report_only else build_parser()
+    command = argv[0] if argv[:1] in (["report"], ["index"]) else None
+    parser = (build_report_parser() if command == "report" else
+              build_index_parser() if command == "index" else build_parser())
     try:
-        args = parser.parse_args(argv[1:] if report_only else argv)
-        _check_usage(parser, args)
+        args = parser.parse_args(argv[1:] if command else argv)
+        (_check_index_usage if command == "index" else _check_usage)(parser, args)
     except SystemExit as e:  # argparse: --help, --version and usage errors
         return int(e.code or 0)
     except BrokenPipeError:  # `cleaner --print-completion bash | head` ends quietly
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
         return EXIT_OK
     report = Reporter(quiet=args.quiet, verbose=args.verbose)
-    try:
-        settings = None if args.no_config else load_config(args.config, Path.cwd())
-    except UsageError as e:
-        report(f"error: {e}")
-        return EXIT_USAGE
-    _quiet_worker_tracker()
+    if command == "index":
+        work = functools.partial(_index, args, report)
+    else:
+        try:
+            settings = None if args.no_config else load_config(args.config, Path.cwd())
+        except UsageError as e:
+            report(f"error: {e}")
+            return EXIT_USAGE
+        _quiet_worker_tracker()
+        work = functools.partial(_run, args, settings, report, command == "report")
     with _terminate_cleanly():
         try:
-            return _run(args, settings, report, report_only)
+            return work()
         except KeyboardInterrupt:
             _report("error: interrupted")
             return EXIT_INTERRUPTED
@@ -480,26 +595,111 @@ def _run(args: argparse.Namespace, settings: ConfigFile | None, report: Reporter
                f"{MAX_WORKERS_PER_CORE} per core at most")
     if report.verbose:
         _describe(report, cleaner, loading, jobs, options)
-    runner = Runner(cleaner, options, report, removals)
-    runner.stats.loading_seconds = loading
-    try:
-        with contextlib.ExitStack() as files:
+    with contextlib.ExitStack() as files:
+        try:
+            repeats = _repetition(args, cleaner, jobs, options, report, files)
+        except (CleanerError, ValueError) as e:
+            return _failed(report, e)
+        runner = Runner(cleaner, options, report, removals, repeats)
+        runner.stats.loading_seconds = loading
+        try:
             stdout = (files.enter_context(open(os.devnull, "wb")) if report_only
                       else sys.stdout.buffer if sys.stdout is not None else io.BytesIO())
             runner.run(jobs, stdout)
-        if sys.stdout is not None:
-            sys.stdout.flush()
-    except OSError as e:  # standard output failed (the runner handles output files)
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
-        if isinstance(e, BrokenPipeError):  # `cleaner big.txt | head` ends quietly
-            return EXIT_OK
-        _report(f"error: standard output: cannot write: {e.strerror or e}")
-        return EXIT_ERROR
+            if sys.stdout is not None:
+                sys.stdout.flush()
+        except OSError as e:  # standard output failed (the runner handles output files)
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - else Python flushes again at exit
+            if isinstance(e, BrokenPipeError):  # `cleaner big.txt | head` ends quietly
+                return EXIT_OK
+            _report(f"error: standard output: cannot write: {e.strerror or e}")
+            return EXIT_ERROR
     if args.stats:
         _report_stats(runner)
     if removals is not None:
         return _write_report(args, removals, cleaner, runner)
     return EXIT_ERROR if runner.failed else EXIT_OK
+
+
+def _repetition(args: argparse.Namespace, cleaner: Cleaner, jobs: Sequence[Job],
+                options: Options, report: Reporter,
+                files: contextlib.ExitStack) -> RepeatIndex | None:
+    """The repetition index the run weighs (``None`` without --repeats or --repeat-index):
+    read from a file, or counted over the inputs first (--repeats). That first pass reports
+    nothing of the inputs (the cleaning pass reports their errors and bad records as a run
+    without it would); standard input is copied to a temporary file, which ``files``
+    deletes when the run ends, so that the cleaning pass reads it again."""
+    if not (args.repeats or args.repeat_index):
+        return None
+    flag = "--repeats" if args.repeats else "--repeat-index"
+    try:
+        cleaner.require_repetition()
+    except UsageError as e:
+        raise UsageError(f"{flag}: {e}") from None
+    started = time.perf_counter()
+    if args.repeat_index:
+        index = RepeatIndex.load(args.repeat_index)
+        origin = f"read from {args.repeat_index}"
+    else:
+        sources = [job.source for job in jobs]
+        rewind = files.enter_context(replayable_stdin()) if STDIO in sources else None
+        indexer = Indexer(options)
+        index = indexer.add_inputs(sources)
+        if rewind is not None:
+            rewind()
+        _index_warnings(report, indexer)
+        origin = "counted over the inputs"
+    report.note(f"repetition index: {_index_summary(index)}; {origin} in "
+                f"{time.perf_counter() - started:.2f} s")
+    return index
+
+
+def _index(args: argparse.Namespace, report: Reporter) -> int:
+    """``cleaner index``: count the inputs' lines and write the index atomically; nothing is
+    written when an input failed, as the counts would miss it unseen."""
+    try:
+        jobs = read_jobs(args.inputs, args.glob, report)
+        check_side_output(args.output, jobs, "the index")
+    except (CleanerError, ValueError) as e:
+        return _failed(report, e)
+    report.note(f"{len(jobs)} input{'s' if len(jobs) != 1 else ''} planned "
+                f"({'JSON Lines' if args.jsonl else 'text'})")
+    indexer = Indexer(_input_options(args), report)
+    index = indexer.add_inputs(job.source for job in jobs)
+    if indexer.failed:
+        _report(f"error: {args.output}: index not written, since an input failed")
+        return EXIT_ERROR
+    _index_warnings(report, indexer)
+    try:
+        with plain_output(args.output) as f:
+            index.save(f)
+    except OSError as e:
+        return _failed(report, InputError(f"{args.output}: cannot write: {e.strerror or e}"))
+    except CleanerError as e:
+        return _failed(report, e)
+    if not args.quiet:
+        _report(f"{args.output}: {_index_summary(index)}")
+    return EXIT_OK
+
+
+def _index_summary(index: RepeatIndex) -> str:
+    """Its documents, its distinct (line, site) pairs and their bytes (about the size of
+    its file)."""
+    return (f"{index.documents} documents, {index.pairs} distinct (line, site) pairs, "
+            f"{index.nbytes} bytes")
+
+
+def _index_warnings(report: Reporter, indexer: Indexer) -> None:
+    """What makes an index weaker than it looks: records without a site, forgotten
+    counts."""
+    index = indexer.index
+    if indexer.options.jsonl and index.documents and not indexer.with_site:
+        report(f"warning: no record has a URL in field {indexer.options.url_field!r}: lines "
+               "are counted without their sites (--url-field names the field)")
+    if index.pruned:
+        report(f"warning: more than {index.capacity} distinct (line, site) pairs: lines "
+               f"held by one document only were forgotten {index.pruned} times, so some "
+               "counts are one short")
 
 
 def _failed(report: Reporter, error: Exception, origin: str = "") -> int:

@@ -20,8 +20,10 @@ import json
 import lzma
 import os
 import secrets
+import shutil
 import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any, cast
@@ -112,6 +114,48 @@ def read_lines(name: str) -> Iterator[bytes]:
     """The lines of input ``name`` (see :func:`_reading`)."""
     with _reading(name) as f:
         yield from f
+
+
+def read_records(name: str, text_field: str, *,
+                 added_fields: Mapping[str, str] | None = None,
+                 ) -> Iterator[tuple[int, bytes, dict[str, Any] | InputError]]:
+    """The records of JSON Lines input ``name`` (blank lines skipped), each with its line
+    number, its line and the record, or the InputError that makes it a bad one (see
+    :func:`parse_record`): what to do with a bad record is the caller's policy."""
+    shown = display_name(name)
+    for line_no, raw in enumerate(read_lines(name), 1):
+        if not raw.strip():
+            continue
+        try:
+            record: dict[str, Any] | InputError = parse_record(
+                raw, shown, line_no, text_field, added_fields=added_fields)
+        except InputError as e:
+            record = e
+        yield line_no, raw, record
+
+
+@contextlib.contextmanager
+def replayable_stdin() -> Iterator[Callable[[], object]]:
+    """Standard input copied to a temporary file that stands in for it until the block ends,
+    so that it can be read more than once: the function this yields starts it over. The
+    copy is as it came (compressed input stays compressed), in the system's temporary
+    folder (``TMPDIR``), and has no name there (it is deleted as soon as it is made where
+    the system allows), so nothing is left behind, even after a crash."""
+    source = _open_raw(STDIO)
+    with tempfile.TemporaryFile(prefix="cleaner-stdin-") as copy:
+        try:
+            shutil.copyfileobj(source, copy, CHUNK_BYTES)
+            copy.seek(0)
+        except OSError as e:
+            raise InputError(f"<stdin>: cannot copy it to a temporary file to read it twice: "
+                             f"{e.strerror or e} (TMPDIR names the folder)") from None
+        real = sys.stdin
+        sys.stdin = io.TextIOWrapper(cast(IO[bytes], copy))  # only its buffer is read
+        try:
+            yield functools.partial(copy.seek, 0)
+        finally:
+            sys.stdin.detach()
+            sys.stdin = real
 
 
 def read_jsonl(name: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
@@ -310,14 +354,19 @@ _COMPRESSORS: dict[str, Callable[[IO[bytes]], IO[bytes]]] = {
 }
 
 
+def plain_output(path: str | Path) -> contextlib.AbstractContextManager[IO[bytes]]:
+    """Output to ``path``, never compressed: a regular file (new, existing, or behind a
+    symbolic link) through :func:`atomic_output`; a special target (see
+    :func:`is_special_target`) straight, since it cannot be replaced."""
+    return _direct_output(path) if is_special_target(path) else atomic_output(path)
+
+
 @contextlib.contextmanager
 def open_output(path: str | Path) -> Iterator[IO[bytes]]:
-    """Output to ``path``: a regular file (new, existing, or behind a symbolic link) through
-    :func:`atomic_output`; a special target (see :func:`is_special_target`) straight, since
-    it cannot be replaced. Compressed when the name ends in ``.gz``, ``.bz2`` or ``.xz``."""
-    opened = _direct_output(path) if is_special_target(path) else atomic_output(path)
+    """Output to ``path`` (see :func:`plain_output`), compressed when the name ends in
+    ``.gz``, ``.bz2`` or ``.xz``."""
     compress = _COMPRESSORS.get(Path(path).suffix.lower())
-    with opened as raw:
+    with plain_output(path) as raw:
         if compress is None:
             yield raw
             return

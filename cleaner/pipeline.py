@@ -224,8 +224,8 @@ class Cleaner:
         return iter(documents), index
 
     def require_repetition(self) -> None:
-        """Raise :class:`UsageError` unless this cleaner's model weighs repetition evidence;
-        a caller that counts repeats first (say, over a cluster) asks before counting."""
+        """Raise :class:`~cleaner.errors.UsageError` unless this cleaner can weigh repetition
+        evidence: before a long first pass builds an index it could not use."""
         if self.judge.repetition is None:
             raise UsageError("repetition evidence is weighed by the line model, and "
                              + ("this cleaner runs without one" if self.model is None else

@@ -24,6 +24,7 @@ and an index that never pruned holds exact counts.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -60,6 +61,7 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads site ha
 # The polynomial hash of a line's code points, modulo 2**64: base and its inverse.
 _BASE = 0x100000001B3
 _INVERSE = pow(_BASE, -1, 1 << 64)
+_NO_LINES = np.zeros(0, dtype=np.uint64)
 
 
 def text_key(text: str) -> str:
@@ -221,10 +223,13 @@ class RepeatIndex:
                 index.add(text, site)
         return index
 
-    def add(self, text: str, site: str | None = None) -> None:
+    def add(self, text: str | Iterable[str], site: str | None = None) -> None:
         """Count the lines of one document from ``site`` (a site or a URL; ``None``: no
-        site)."""
-        hashes = np.unique(line_hashes(text))
+        site). ``text`` is the document, or its pieces cut between lines (the segments of a
+        long one, see :mod:`cleaner.segment`), so that it need not be held whole."""
+        pieces = [text] if isinstance(text, str) else text
+        hashes = np.unique(np.concatenate([line_hashes(piece) for piece in pieces]
+                                          or [_NO_LINES]))
         hashes = hashes[hashes != 0]
         self.documents += 1
         self._lookup = None
@@ -302,14 +307,16 @@ class RepeatIndex:
 
     # files ------------------------------------------------------------------------------
 
-    def save(self, path: str | os.PathLike[str]) -> None:
+    def save(self, path: str | os.PathLike[str] | IO[bytes]) -> None:
         """Write the index as an ``.npz`` archive of its columns (read with
-        :meth:`load`; loading runs no code from the file)."""
+        :meth:`load`; loading runs no code from the file) to a file name or a binary file
+        open for writing (such as :func:`cleaner.io.atomic_output` gives)."""
         self._compact()
         meta = {"format": INDEX_FORMAT, "key_version": KEY_VERSION,
                 "documents": self.documents, "pruned": self.pruned,
                 "capacity": self.capacity}
-        with open(path, "wb") as f:
+        with (open(path, "wb") if isinstance(path, (str, os.PathLike))
+              else contextlib.nullcontext(path)) as f:
             np.savez(f, meta=np.asarray(json.dumps(meta, sort_keys=True)), line=self._line,
                      site=self._site, count=self._count)
 
@@ -318,20 +325,33 @@ class RepeatIndex:
         """An index written by :meth:`save`; :class:`RepeatIndexError` says why one cannot be
         used."""
         try:
-            with np.load(path, allow_pickle=False) as archive:
+            archive = np.load(path, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("an array, not an .npz archive")
+            with archive:
                 meta = json.loads(str(archive["meta"]))
-                columns = {name: archive[name] for name in ("line", "site", "count")}
+                columns = [archive[name] for name in ("line", "site", "count")]
         except FileNotFoundError:
             raise RepeatIndexError(f"{path}: repetition index not found") from None
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as e:
-            raise RepeatIndexError(f"{path}: not a repetition index ({type(e).__name__}: {e}); "
-                              "build one with `cleaner index`") from None
+            why = (e.strerror if isinstance(e, OSError) and e.strerror
+                   else f"{type(e).__name__}: {e}" if zipfile.is_zipfile(path)
+                   else "not an .npz archive")
+            raise RepeatIndexError(f"{path}: not a repetition index ({why}); build one with "
+                                   "`cleaner index`") from None
         _check_meta(path, meta)
-        index = cls(int(meta.get("capacity", DEFAULT_CAPACITY)))
-        index._line = columns["line"].astype(np.uint64, copy=False)
-        index._site = columns["site"].astype(np.uint64, copy=False)
-        index._count = columns["count"].astype(np.uint32, copy=False)
-        index.documents, index.pruned = int(meta["documents"]), int(meta["pruned"])
+        index = cls()
+        try:
+            index.capacity = int(meta.get("capacity", DEFAULT_CAPACITY))
+            index.documents, index.pruned = int(meta["documents"]), int(meta["pruned"])
+            line, site = (column.astype(np.uint64, copy=False) for column in columns[:2])
+            count = columns[2].astype(np.uint32, copy=False)
+            if not line.ndim == 1 or not line.shape == site.shape == count.shape:
+                raise ValueError("columns of different shapes")
+        except (KeyError, TypeError, ValueError) as e:
+            raise RepeatIndexError(f"{path}: damaged repetition index ({type(e).__name__}: "
+                                   f"{e}); rebuild it with `cleaner index`") from None
+        index._line, index._site, index._count = line, site, count
         return index
 
 

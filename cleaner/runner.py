@@ -30,19 +30,20 @@ from cleaner.io import (
     dump_record,
     open_output,
     output_encoder,
-    parse_record,
-    read_lines,
+    read_records,
     utf8_size,
     write_all,
 )
 from cleaner.labels import BOILERPLATE, CONTENT, EXPLAIN_HEADER
 from cleaner.normalize import LINE_BREAK
 from cleaner.pipeline import Cleaner
+from cleaner.repeats import RepeatIndex
 from cleaner.segment import Segment, split_segments
 from cleaner.stats import Stats
-from cleaner.types import CleanResult
+from cleaner.types import CleanResult, Decision
 
 ON_ERROR = ("fail", "skip", "keep")
+URL_FIELD = "url"  # the JSON field that gives a record's site to the repetition evidence
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Options:
 
     jsonl: bool = False
     text_field: str = "text"
+    url_field: str = URL_FIELD
     removed_field: str | None = None
     doc_stats_field: str | None = None
     on_error: str = "fail"
@@ -156,16 +158,16 @@ def _walk(root: Path, glob: str) -> list[Path]:
                   and not any(part.startswith(".") for part in f.relative_to(root).parts))
 
 
-def check_side_output(path: str, jobs: Sequence[Job]) -> None:
-    """An output written beside the jobs' own (``--report``) must be none of their inputs
-    or outputs, and writable: checked before anything is cleaned."""
+def check_side_output(path: str, jobs: Sequence[Job], what: str = "the report") -> None:
+    """An output written beside the jobs' own (``--report``; ``what`` names it) must be
+    none of their inputs or outputs, and writable: checked before anything is read."""
     where = Path(path).resolve()
     for job in jobs:
         if job.source != STDIO and _same_file(job.source, Path(path)):
-            raise InputError(f"{path}: is an input file; the report needs a file of its own")
+            raise InputError(f"{path}: is an input file; {what} needs a file of its own")
         if job.target is not None and job.target.resolve() == where:
-            raise InputError(f"{path}: is also the cleaned output; the report needs a file "
-                             "of its own")
+            raise InputError(f"{path}: is also the cleaned output; {what} needs a file of "
+                             "its own")
     check_output_file(path)
 
 
@@ -182,8 +184,19 @@ def format_explain(result: CleanResult, *, header: bool = True) -> str:
     for d in result.decisions:
         tag = "" if not d.normalized.strip() else CONTENT if d.kept else BOILERPLATE
         score = "" if d.score is None else f"{d.score:.3f}"
-        rows.append(f"{d.line_no}\t{tag}\t{d.stage.value}\t{d.reason}\t{score}\t{d.text}")
+        rows.append(f"{d.line_no}\t{tag}\t{d.stage.value}\t{_reason(d)}\t{score}\t{d.text}")
     return "\n".join(rows) + "\n"
+
+
+def _reason(decision: Decision) -> str:
+    """The reason column: the decision's reason, then the repetition evidence it weighed,
+    if other documents hold the line (``repeats=site:12,docs:40,sites:3``: documents of
+    the same site, documents, other sites)."""
+    if decision.repeats is None:
+        return decision.reason
+    site, docs, sites = decision.repeats
+    evidence = f"repeats=site:{site},docs:{docs},sites:{sites}"
+    return f"{decision.reason} {evidence}" if decision.reason else evidence
 
 
 @dataclass(eq=False)
@@ -259,15 +272,18 @@ class Runner:
     the run will exit non-zero) or "warning:" (a bad record handled by ``on_error``). An
     output file that cannot be written is such an error, and the other inputs go on; when
     standard output cannot be written (a full disk), the run ends with that OSError.
-    A ``recorder`` gets every result as it is written.
+    A ``recorder`` gets every result as it is written. With a ``repeats`` index, the
+    cleaner weighs how often each line recurs (see :mod:`cleaner.repeats`); a JSON Lines
+    record's site is its ``url_field``, a text input has none.
     """
 
     def __init__(self, cleaner: Cleaner, options: Options, report: Callable[[str], None],
-                 recorder: Recorder | None = None) -> None:
+                 recorder: Recorder | None = None, repeats: RepeatIndex | None = None) -> None:
         self.cleaner = cleaner
         self.options = options
         self.report = report
         self.recorder = recorder
+        self.repeats = repeats
         self.stats = Stats(drop_empty=options.drop_empty)
         self.failed = False
         # Workers send back only the removed lines' decisions unless every line is wanted.
@@ -328,7 +344,7 @@ class Runner:
                     yield _Piece(doc, -1, True, e), None
 
         results = self.cleaner.explain_tagged(pieces(), n_jobs=opts.n_jobs,
-                                              brief=self._brief)
+                                              brief=self._brief, repeats=self.repeats)
         current: _TextDoc | None = None  # the document being written
         try:
             for piece, result in self._progress(results, lambda pair: pair[0].last):
@@ -405,27 +421,28 @@ class Runner:
             """(raw line, record, line number) with the text to clean: ``None`` for a bad
             record (which has no record either) and for a ``null`` text."""
             try:
-                for line_no, raw in enumerate(read_lines(name), 1):
-                    if not raw.strip():
-                        continue
+                for line_no, raw, record in read_records(name, field, added_fields=added):
                     self.stats.records_in += 1
-                    try:
-                        record = parse_record(raw, display_name(name), line_no, field,
-                                              added_fields=added)
-                    except InputError as e:
+                    if isinstance(record, InputError):
                         if opts.on_error == "fail":
-                            failure.append(e)
+                            failure.append(record)
                             return
                         action = "skipped" if opts.on_error == "skip" else "passed through"
-                        self.report(f"warning: {e} (record {action})")
+                        self.report(f"warning: {record} (record {action})")
                         yield (raw, None, line_no), None
                         continue
                     yield (raw, record, line_no), record[field]
             except InputError as e:  # the input cannot be read on: a truncated .gz
                 failure.append(e)
 
+        def site(tag: tuple[bytes, dict[str, Any] | None, int]) -> Any:
+            """The record's URL, as it is: a value that is not a URL gives no site."""
+            record = tag[1]
+            return None if record is None else record.get(opts.url_field)
+
         results = self.cleaner.explain_tagged(records(), n_jobs=opts.n_jobs,
-                                              brief=self._brief)
+                                              brief=self._brief, repeats=self.repeats,
+                                              site=site)
         for (raw, record, line_no), result in self._progress(results):
             if record is None or result is None:
                 self._pass_or_skip(sink, raw, skip=record is None and opts.on_error == "skip")
