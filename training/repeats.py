@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -39,7 +40,7 @@ from cleaner.classifier import LineClassifier, bundled_model_path, manifest_path
 from cleaner.repeats import FEATURES, RepeatIndex, Repeats, RepetitionWeights, evidence_matrix
 from training.dataset import Doc, add_data_arguments
 from training.evaluate import breakdown, print_table
-from training.heldout import FOLDS, HeldOut
+from training.heldout import FOLDS, HeldOut, line_metrics
 from training.train import load_docs
 
 TARGETS = {"fullpage": 0.97, "residual": 0.99}  # content retention each track must keep
@@ -120,16 +121,30 @@ def compare(docs: Sequence[Doc], folds: list[np.ndarray], model: LineClassifier,
         sub = [docs[i] for i in members]
         where = {i: k for k, i in enumerate(members)}
         sub_folds = [np.array([where[i] for i in test.tolist() if i in where]) for test in folds]
-        figures = {}
+        figures: dict[str, dict[str, Any]] = {}
         for name, repetition in (("without", None), ("with", weights)):
             held_out = HeldOut(sub, sub_folds, [model.params] * len(folds),
                                model.manifest.get("smoothing") or {}, repetition)
             removed, thresholds = held_out.fold_decisions(target)
-            figures[name] = {"fold_thresholds": thresholds, "metrics": breakdown(sub, removed)}
+            metrics = breakdown(sub, removed)
+            for group, several in _several_pages(sub).items():
+                metrics[f"{group}, sites of several pages"] = line_metrics(sub, removed, several)
+            figures[name] = {"fold_thresholds": thresholds, "metrics": metrics}
             print_table(f"{track}, {name} repetition evidence, retention target {target}: "
-                        f"fold thresholds {thresholds}", figures[name]["metrics"])
+                        f"fold thresholds {thresholds}", metrics)
         report[track] = figures
     return report
+
+
+def _several_pages(docs: Sequence[Doc]) -> dict[str, list[int]]:
+    """Per source/track, the documents whose site has other pages among ``docs``: where
+    repetition has something to count."""
+    pages = Counter(d.site for d in docs)
+    groups: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        if pages[d.site] > 1:
+            groups.setdefault(f"{d.source}/{d.track}", []).append(i)
+    return groups
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -167,7 +182,8 @@ def _fit(data: Sequence[str], corrections: str | None, model_file: Path, write: 
         path = manifest_path(model_file)
         manifest = json.loads(path.read_text(encoding="utf-8"))
         manifest["repetition"] = {**final.as_dict(), "training_data": digests,
-                                  "command": "python -m training.repeats --write"}
+                                  "command": shlex.join(["python", "-m", "training.repeats",
+                                                         *sys.argv[1:]])}
         path.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return 0
 
