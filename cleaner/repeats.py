@@ -50,32 +50,65 @@ LONG_LINE = 80  # characters from which a line reads as prose (see evidence_matr
 # pages of one site, and the weights say nothing about what a count far beyond that means.
 COUNT_CAP = 10
 
-_DIGIT = regex.compile(r"\d")
-_INVISIBLE = regex.compile(r"\p{Cf}+")
-# Whitespace within a line that is not already one plain space (matching every single
-# space would cost a replacement each).
-_SPACE = regex.compile(r"[^\S\n ][^\S\n]*| [^\S\n]+")
-_EDGE = regex.compile(r" ?\n ?")  # a line's leading and trailing space
 _CHUNK = 1 << 20  # characters hashed at once: bounds the arrays of a huge document
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads site hashes
 # The polynomial hash of a line's code points, modulo 2**64: base and its inverse.
 _BASE = 0x100000001B3
 _INVERSE = pow(_BASE, -1, 1 << 64)
 _NO_LINES = np.zeros(0, dtype=np.uint64)
+_LINE_FEED, _ZERO, _BLANK = 10, 48, 32
+_DIGIT, _SPACE, _INVISIBLE = 1, 2, 3  # what folding does to a code point (see _classes)
 
 
-def text_key(text: str) -> str:
-    """The form under which repeats of a text's lines are counted, line for line (lines as
-    :func:`cleaner.normalize.split_lines` cuts them, joined by ``\\n``): case-folded, digits
-    folded to 0, invisible characters dropped, whitespace collapsed and stripped.
+@lru_cache(maxsize=1)
+def _classes() -> np.ndarray:
+    """The class of every code point: a digit (``\\d``), whitespace other than the line
+    feed (``\\s``) or invisible (``\\p{Cf}``, which wins over whitespace); built once,
+    from the regex package's Unicode tables."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    every = "".join(map(chr, range(0x110000)))
+    for cls, pattern in ((_SPACE, r"\s"), (_INVISIBLE, r"\p{Cf}"), (_DIGIT, r"\d")):
+        table[[m.start() for m in regex.finditer(pattern, every)]] = cls
+    table[_LINE_FEED] = 0
+    return table
 
-    >>> text_key("  Newsletter\\u00a0ABONNIEREN – 2024 \\r\\n\\u200bTags")
-    'newsletter abonnieren – 0000\\ntags'
+
+def folded_codes(text: str) -> np.ndarray:
+    """The code points of the form under which repeats of a text's lines are counted, its
+    lines (as :func:`cleaner.normalize.split_lines` cuts them) joined by line feeds:
+    case-folded, digits folded to 0, invisible characters dropped, each run of whitespace
+    one space, none at a line's ends. Done on the whole text at once with numpy: a
+    regular expression per fold would cost several passes over it in Python's regex engine.
+
+    >>> "".join(map(chr, folded_codes(" Newsletter\\u00a0 ABONNIEREN 2024 \\r\\n\\u200bTags")))
+    'newsletter abonnieren 0000\\ntags'
     """
     if "\r" in text or "\u2028" in text or "\u2029" in text:
         text = LINE_BREAK.sub("\n", text)
-    key = _DIGIT.sub("0", _INVISIBLE.sub("", text.casefold()))
-    return str(_EDGE.sub("\n", _SPACE.sub(" ", key)).strip(" "))
+    if text.isascii():  # lower case is case folding there, done on the array
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        codes = codes + (codes - 65 < 26) * np.uint32(32)
+    else:
+        codes = np.frombuffer(text.casefold().encode("utf-32-le", "surrogatepass"),
+                              dtype=np.uint32)
+    cls = np.take(_classes(), codes)
+    visible = cls != _INVISIBLE
+    codes, cls = np.where(cls == _DIGIT, _ZERO, codes)[visible], cls[visible]
+    space = cls == _SPACE
+    if not space.any():
+        return np.asarray(codes, dtype=np.uint32)
+    at = np.flatnonzero(space & ~np.r_[False, space[:-1]])  # each run's first space
+    solid = np.flatnonzero(~space)
+    after = np.searchsorted(solid, at)  # the first character after the run, if any
+    line_end = after == solid.size
+    if solid.size:
+        line_end |= codes[solid[np.minimum(after, solid.size - 1)]] == _LINE_FEED
+    line_start = (at == 0) | (codes[np.maximum(at - 1, 0)] == _LINE_FEED)
+    one = at[~line_start & ~line_end]
+    codes[one] = _BLANK
+    keep = ~space
+    keep[one] = True
+    return np.asarray(codes[keep], dtype=np.uint32)
 
 
 def _hash(text: str) -> int:
@@ -84,44 +117,46 @@ def _hash(text: str) -> int:
 
 
 def line_hashes(text: str) -> np.ndarray:
-    """The 64-bit hash of each line's key (see :func:`text_key`); 0 for a blank line and
-    for a line of :data:`LONG_LINE` characters or more, which repetition never weighs (see
-    :func:`evidence_matrix`), so the index spends no memory on prose.
+    """The 64-bit hash of each line's folded form (see :func:`folded_codes`); 0 for a blank
+    line and for a line of :data:`LONG_LINE` characters or more, which repetition never
+    weighs (see :func:`evidence_matrix`), so the index spends no memory on prose.
 
     All lines of a text are hashed at once with numpy: a polynomial hash of each line's
     code points (prefix sums of the code points times powers of the base's inverse, so a
     line's hash is a difference of two sums), then mixed with its length (SplitMix64's
-    finalizer), which is several times faster than a cryptographic hash per line.
+    finalizer), which is many times faster than a cryptographic hash per line.
     """
-    key = text_key(text)
     parts = []
     start = 0
-    while len(key) - start > _CHUNK:  # cut huge texts at a line break
-        cut = key.rfind("\n", start, start + _CHUNK)
-        cut = cut if cut > start else key.find("\n", start + _CHUNK)
+    while len(text) - start > _CHUNK:  # cut a huge text at a line break
+        cut = text.find("\n", start + _CHUNK // 2)
         if cut < 0:
             break
-        parts.append(_hash_lines(key[start:cut]))
+        end = cut - 1 if text[cut - 1] == "\r" else cut  # a CR LF stays one line break
+        parts.append(_hash_lines(folded_codes(text[start:end])))
         start = cut + 1
-    parts.append(_hash_lines(key[start:]))
+    parts.append(_hash_lines(folded_codes(text[start:])))
     return parts[0] if len(parts) == 1 else np.asarray(np.concatenate(parts))
 
 
-def _hash_lines(key: str) -> np.ndarray:
-    codes = np.frombuffer(key.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    breaks = np.flatnonzero(codes == 10)
-    starts = np.r_[0, breaks + 1]
-    ends = np.r_[breaks, codes.size]
+@lru_cache(maxsize=32)
+def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``size`` powers of the base and of its inverse, modulo 2**64."""
+    powers = np.full(size, _BASE, dtype=np.uint64)
+    inverse = np.full(size, _INVERSE, dtype=np.uint64)
+    powers[0] = inverse[0] = 1
+    return np.cumprod(powers), np.cumprod(inverse)
+
+
+def _hash_lines(codes: np.ndarray) -> np.ndarray:
     if codes.size == 0:
         return np.zeros(1, dtype=np.uint64)
-    inverse_powers = np.full(codes.size, _INVERSE, dtype=np.uint64)
-    inverse_powers[0] = 1
-    np.cumprod(inverse_powers, out=inverse_powers)
-    powers = np.full(codes.size, _BASE, dtype=np.uint64)
-    powers[0] = 1
-    np.cumprod(powers, out=powers)
+    breaks = np.flatnonzero(codes == _LINE_FEED)
+    starts = np.r_[0, breaks + 1]
+    ends = np.r_[breaks, codes.size]
+    powers, inverse = _powers(1 << (int(codes.size) - 1).bit_length())
     sums = np.zeros(codes.size + 1, dtype=np.uint64)
-    np.cumsum(codes * inverse_powers, out=sums[1:])
+    np.cumsum(codes * inverse[:codes.size], out=sums[1:])
     lengths = (ends - starts).astype(np.uint64)
     h = (sums[ends] - sums[starts]) * powers[np.maximum(ends - 1, 0)]
     h += lengths * _MIX

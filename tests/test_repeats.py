@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
+import regex
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner import Cleaner
@@ -15,7 +16,7 @@ from cleaner import repeats as repeats_module
 from cleaner.classifier import LineClassifier
 from cleaner.errors import RepeatIndexError, UsageError
 from cleaner.normalize import split_lines
-from cleaner.repeats import LONG_LINE, RepeatIndex, line_hashes, site_of
+from cleaner.repeats import LONG_LINE, RepeatIndex, folded_codes, line_hashes, site_of
 from cleaner.types import REPEATED
 
 SHARD = Path(__file__).resolve().parent.parent / "fixtures" / "repeats" / "shard.jsonl"
@@ -33,9 +34,26 @@ def cleaner() -> Cleaner:
 
 # --- keys and sites ----------------------------------------------------------------------
 
+@settings(deadline=None)  # the first call builds the table of code point classes
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
 def test_one_hash_per_line_as_the_pipeline_splits(text: str) -> None:
     assert len(line_hashes(text)) == len(split_lines(text))
+
+
+def _reference_fold(text: str) -> str:
+    """What folding means, one regular expression per step."""
+    text = regex.sub(r"\r\n|[\r\u2028\u2029]", "\n", text).casefold()
+    text = regex.sub(r"\d", "0", regex.sub(r"\p{Cf}+", "", text))
+    return "\n".join(regex.sub(r"[^\S\n]+", " ", line).strip(" ")
+                     for line in text.split("\n"))
+
+
+@settings(deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+       | st.lists(st.sampled_from(["a", "B", " ", "\t", "\u00a0", "\u200b", "\n", "\r\n",
+                                   "7", "\u0663", "\u2028", "ß", "  "]), max_size=40).map("".join))
+def test_folding_is_case_digits_invisibles_and_spaces(text: str) -> None:
+    assert "".join(map(chr, folded_codes(text))) == _reference_fold(text)
 
 
 def test_hashes_fold_case_digits_and_spaces_but_not_words() -> None:
@@ -48,7 +66,7 @@ def test_hashes_fold_case_digits_and_spaces_but_not_words() -> None:
 
 def test_hashes_do_not_depend_on_the_chunking_of_a_huge_text(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    text = "\n".join(f"line {chr(65 + i % 26)} {i % 7}" for i in range(500))
+    text = "\r\n".join(f"line {chr(65 + i % 26)} {i % 7}" for i in range(500))
     whole = line_hashes(text)
     monkeypatch.setattr(repeats_module, "_CHUNK", 64)
     assert line_hashes(text).tolist() == whole.tolist()
