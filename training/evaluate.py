@@ -13,10 +13,11 @@ by rules or model dropped) of the first grouping, for the corpus scorer::
 
     python ../shared/eval/score.py ../shared/data/dev.jsonl.gz --jsonl-cmd "cat oof.jsonl"
 
-``--repeats`` also cleans each fold's documents with the bundled model's repetition weights
-(fitted by :mod:`training.repeats` on other corpora), each fold's documents of one source
-and track being a shard indexed on its own, and reports those figures beside the ones
-without: what ``--repeats`` adds, out of fold, at the same retention target.
+``--repeats`` also reports, per track at its own retention target (97 % fullpage, 99 %
+residual), the same fold models' figures without and with the bundled model's repetition
+weights (fitted by :mod:`training.repeats` on other corpora), each fold's documents of one
+source and track being a shard indexed on its own: what ``--repeats`` adds, out of fold, at
+the same retention.
 
 ``--at 0.85`` adds the per-track figures the same out-of-fold scores give at a fixed
 threshold: how much more a lower threshold removes, and at what cost in content.
@@ -30,7 +31,6 @@ line, null for blank lines), which ``python -m training.audit --scores`` ranks l
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import functools
 import json
 import sys
@@ -125,7 +125,7 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
         report[name] = {"fold_thresholds": thresholds, "metrics": rows,
                         "metrics_original_labels": original}
         if repeats:
-            report[name]["with_repeats"] = _with_repeats(held_out, docs, name)
+            report[name]["repeats"] = _with_repeats(held_out)
         for threshold in fixed:
             tracks = {key: m for key, m in breakdown(docs, held_out.run(threshold).removed
                                                      ).items() if key.startswith("track=")}
@@ -148,21 +148,17 @@ def _evaluate(data: Sequence[str], fixtures: str | None, groupings: Sequence[str
     return 0
 
 
-def _with_repeats(held_out: HeldOut, docs: Sequence[Doc], name: str) -> dict[str, Any]:
-    """The held-out figures with the bundled model's repetition weights, fold models and
-    retention target unchanged."""
+def _with_repeats(held_out: HeldOut) -> dict[str, Any]:
+    """The held-out figures per track at its retention target (see
+    :data:`training.repeats.TARGETS`), without and with the bundled model's repetition
+    weights, on the same fold models."""
+    from training.repeats import compare  # it reports with this module's tables
+
     weights = LineClassifier.load().repetition
     if weights is None:
         raise SystemExit("the bundled model has no repetition weights: run "
                          "`python -m training.repeats --write` first")
-    with_evidence = dataclasses.replace(held_out, repetition=[weights] * len(held_out.folds),
-                                        runs={})
-    removed, thresholds = with_evidence.fold_decisions(RETENTION_TARGET)
-    rows, original = breakdown(docs, removed), breakdown(docs, removed, original=True)
-    print_table(f"grouped by {name}, with repetition evidence: fold thresholds {thresholds}",
-                rows)
-    print_table(f"grouped by {name}, with repetition evidence, original labels", original)
-    return {"fold_thresholds": thresholds, "metrics": rows, "metrics_original_labels": original}
+    return compare(held_out, [weights] * len(held_out.folds))
 
 
 if __name__ == "__main__":

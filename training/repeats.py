@@ -109,23 +109,22 @@ def fit_weights(rows: dict[str, np.ndarray], mask: np.ndarray) -> RepetitionWeig
     return RepetitionWeights(np.asarray(found.x))
 
 
-def compare(docs: Sequence[Doc], folds: list[np.ndarray], model: LineClassifier,
-            weights: Sequence[RepetitionWeights]) -> dict[str, Any]:
-    """Out-of-fold figures of the pipeline without and with the evidence, per track at its
-    retention target."""
+def compare(held_out: HeldOut, weights: Sequence[RepetitionWeights]) -> dict[str, Any]:
+    """Out-of-fold figures of the pipeline without and with the evidence (``weights``, one
+    per fold), per track at its retention target, with the fold models of ``held_out``."""
     report: dict[str, Any] = {}
     for track, target in TARGETS.items():
-        members = [i for i, d in enumerate(docs) if d.track == track]
+        members = [i for i, d in enumerate(held_out.docs) if d.track == track]
         if not members:
             continue
-        sub = [docs[i] for i in members]
+        sub = [held_out.docs[i] for i in members]
         where = {i: k for k, i in enumerate(members)}
-        sub_folds = [np.array([where[i] for i in test.tolist() if i in where]) for test in folds]
+        folds = [np.array([where[i] for i in test.tolist() if i in where], dtype=np.int64)
+                 for test in held_out.folds]
         figures: dict[str, dict[str, Any]] = {}
         for name, repetition in (("without", None), ("with", weights)):
-            held_out = HeldOut(sub, sub_folds, [model.params] * len(folds),
-                               model.manifest.get("smoothing") or {}, repetition)
-            removed, thresholds = held_out.fold_decisions(target)
+            runs = HeldOut(sub, folds, held_out.models, held_out.smoothing, repetition)
+            removed, thresholds = runs.fold_decisions(target)
             metrics = breakdown(sub, removed)
             for group, several in _several_pages(sub).items():
                 metrics[f"{group}, sites of several pages"] = line_metrics(sub, removed, several)
@@ -174,8 +173,10 @@ def _fit(data: Sequence[str], corrections: str | None, model_file: Path, write: 
     per_fold = [fit_weights(rows, rows["fold"] != k) for k in range(len(folds))]
     final = fit_weights(rows, np.ones(rows["fold"].size, dtype=bool))
     print("weights", dict(zip(FEATURES, final.weights.round(3).tolist())), file=sys.stderr)
-    report = {"weights": final.as_dict(), "data": digests, "out_of_fold":
-              compare(docs, folds, model, per_fold)}
+    held_out = HeldOut(docs, folds, [model.params] * len(folds),
+                       model.manifest.get("smoothing") or {})
+    report = {"weights": final.as_dict(), "data": digests,
+              "out_of_fold": compare(held_out, per_fold)}
     if json_out is not None:
         json_out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     if write:
