@@ -208,7 +208,9 @@ def _site_hash(site: str | None) -> int:
 class Repeats:
     """Per line of one document: the *other* documents of the index that hold it, those of
     the document's own site among them, and the other sites that hold it (all 0 for a
-    blank line or a line no other document holds)."""
+    blank line or a line no other document holds). A document without a site counts as a
+    site of its own: without URLs, a line repeated across documents is weighed as one
+    repeated across sites, the weaker evidence."""
 
     site_docs: np.ndarray
     docs: np.ndarray
@@ -406,7 +408,7 @@ class _Lookup:
 
     lines: np.ndarray  # sorted distinct line hashes
     docs: np.ndarray
-    sites: np.ndarray  # distinct known sites (site hash 0 is "no site")
+    sites: np.ndarray  # distinct sites, each document without one a site of its own
     pair_keys: np.ndarray  # sorted mixed (line, site) keys
     pair_docs: np.ndarray
 
@@ -415,8 +417,10 @@ class _Lookup:
         starts = np.flatnonzero(np.r_[True, line[1:] != line[:-1]]) if line.size else line
         lines = line[starts]
         docs = np.add.reduceat(count.astype(np.int64), starts) if line.size else line
-        known = (site != 0).astype(np.int64)
-        sites = np.add.reduceat(known, starts) if line.size else line
+        # A pair of a known site is one site; the documents without a site (site hash 0)
+        # are one site each: nothing says they share one.
+        own = np.where(site != 0, 1, count).astype(np.int64)
+        sites = np.add.reduceat(own, starts) if line.size else line
         keys = _pair_key(line, site)
         order = np.argsort(keys, kind="stable")
         return cls(lines, docs.astype(np.int64), sites.astype(np.int64), keys[order],
@@ -429,8 +433,9 @@ class _Lookup:
             site_docs = _find(self.pair_keys, self.pair_docs,
                               _pair_key(hashes, np.full(hashes.size, site, dtype=np.uint64)))
             on_site = (site_docs > 0).astype(np.int64)
-        else:
-            site_docs = on_site = np.zeros(hashes.size, dtype=np.int64)
+        else:  # the document is a site of its own, which the sites count holds
+            site_docs = np.zeros(hashes.size, dtype=np.int64)
+            on_site = (docs > 0).astype(np.int64)
         present = hashes != 0
         return Repeats(site_docs=np.where(present, np.maximum(site_docs - 1, 0), 0),
                        docs=np.where(present, np.maximum(docs - 1, 0), 0),

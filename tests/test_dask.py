@@ -131,7 +131,7 @@ def weighing_model(tmp_path_factory: pytest.TempPathFactory) -> str:
     shutil.copy(bundled_model_path(), folder / bundled_model_path().name)
     manifest = json.loads(manifest_path(bundled_model_path()).read_text(encoding="utf-8"))
     manifest["repetition"] = {"features": list(FEATURES),
-                              "weights": [4.0, 4.0, -2.0]}
+                              "weights": [4.0, 4.0, -1.0]}
     manifest_path(folder / bundled_model_path().name).write_text(json.dumps(manifest),
                                                                  encoding="utf-8")
     return str(folder / bundled_model_path().name)

@@ -92,8 +92,9 @@ def test_counts_are_other_documents_per_site_and_overall() -> None:
     assert evidence.counts(title) == (0, 0, 0)
     heading = lines.index("What happens next")  # in two of the site's articles
     assert evidence.counts(heading) == (1, 1, 0)
-    # A document without a site still sees the overall counts, and no site's.
-    assert index.repeats(TEXTS[0], None).counts(home) == (0, others, 1)
+    # Documents without a site are sites of their own: their repeats are across sites.
+    siteless = RepeatIndex.build(TEXTS)
+    assert siteless.repeats(TEXTS[0]).counts(home) == (0, others, others)
 
 
 def test_a_line_repeated_within_one_document_counts_once() -> None:

@@ -258,14 +258,15 @@ def test_explain_shows_the_evidence_in_the_reason_column(tmp_path: Path, model: 
     rows = [row.split("\t") for row in first.splitlines()]
     assert {len(row) for row in rows} == {6}, "the columns stay as they were"
     by_text = {row[5]: row for row in rows}
-    # Text files have no site: 19 other documents hold the menu, none the article.
-    assert by_text["Home"][3] == "repeats=site:0,docs:19,sites:0"
+    # Text files have no site, so each is a site of its own: 19 other documents (and so
+    # 19 other sites) hold the menu, none the article.
+    assert by_text["Home"][3].endswith("repeats=site:0,docs:19,sites:19")
     article = next(text for text in by_text if "according to people" in text)
     assert "repeats=" not in by_text[article][3]
     assert any(row[3].startswith("repeated repeats=") and row[1] == "B" for row in rows)
     assert "repeats=" not in by_text[WIRE][3], "long prose is never weighed"
     assert by_text["About us | Contact | Advertise | Privacy"][2:4] == [
-        "rule", "legal.site-links repeats=site:0,docs:19,sites:0"], "a rule's id comes first"
+        "rule", "legal.site-links repeats=site:0,docs:19,sites:19"], "a rule's id comes first"
     labelled = parse_labelled(EXPLAIN_HEADER + "\n" + first)
     assert labelled.text.rstrip("\n") == files[0].read_text(encoding="utf-8").rstrip("\n"), \
         "the table still reads back as labelled data"
