@@ -292,12 +292,17 @@ def _own_tag(tag: str | None) -> str | None:
 def _weighed(items: Iterable[tuple[_Item[T], Segment | None]], index: RepeatIndex,
              site: Callable[[T], str | None] | None,
              ) -> Iterator[tuple[_Item[T], Segment | None]]:
-    """The segments with the repetition evidence of their lines attached."""
-    for item, segment in items:
-        if segment is not None:
-            where = None if site is None else site(item.tag)
-            segment = dataclasses.replace(segment, repeats=index.repeats(segment.text, where))
-        yield item, segment
+    """The segments with the repetition evidence of their lines attached, looked up a
+    batch at a time."""
+    items = iter(items)
+    while batch := list(itertools.islice(items, BATCH_SIZE)):
+        present = [(item, segment) for item, segment in batch if segment is not None]
+        found = iter(index.repeats_of(
+            [segment.text for _, segment in present],
+            [None if site is None else site(item.tag) for item, _ in present]))
+        for item, segment in batch:
+            yield item, (None if segment is None
+                         else dataclasses.replace(segment, repeats=next(found)))
 
 
 def _checked(segment: Segment) -> Segment:

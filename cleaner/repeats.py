@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import zipfile
@@ -39,7 +40,6 @@ import numpy as np
 import regex
 
 from cleaner.errors import RepeatIndexError
-from cleaner.normalize import LINE_BREAK
 
 KEY_VERSION = 2  # how lines are folded and hashed; an index of another version is refused
 INDEX_FORMAT = "cleaner-repeat-index"
@@ -56,20 +56,24 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: spreads site ha
 _BASE = 0x100000001B3
 _INVERSE = pow(_BASE, -1, 1 << 64)
 _NO_LINES = np.zeros(0, dtype=np.uint64)
-_LINE_FEED, _ZERO, _BLANK = 10, 48, 32
-_DIGIT, _SPACE, _INVISIBLE = 1, 2, 3  # what folding does to a code point (see _classes)
+_LINE_FEED, _CARRIAGE_RETURN, _ZERO, _BLANK = 10, 13, 48, 32
+_SEPARATOR = "\u2029"  # joins texts hashed together: a line break that merges with none
+_BATCH_CHARS = 1 << 18  # characters of the texts hashed together
+_BATCH_DOCS = 256  # documents RepeatIndex.build reads at a time
+_DIGIT, _SPACE, _INVISIBLE, _BREAK = 1, 2, 3, 4  # what folding does to a code point
 
 
 @lru_cache(maxsize=1)
 def _classes() -> np.ndarray:
-    """The class of every code point: a digit (``\\d``), whitespace other than the line
-    feed (``\\s``) or invisible (``\\p{Cf}``, which wins over whitespace); built once,
-    from the regex package's Unicode tables."""
+    """The class of every code point: a digit (``\\d``), whitespace other than a line
+    break (``\\s``), invisible (``\\p{Cf}``, which wins over whitespace) or a line break
+    other than the line feed; built once, from the regex package's Unicode tables."""
     table = np.zeros(0x110000, dtype=np.uint8)
     every = "".join(map(chr, range(0x110000)))
     for cls, pattern in ((_SPACE, r"\s"), (_INVISIBLE, r"\p{Cf}"), (_DIGIT, r"\d")):
         table[[m.start() for m in regex.finditer(pattern, every)]] = cls
     table[_LINE_FEED] = 0
+    table[[_CARRIAGE_RETURN, 0x2028, 0x2029]] = _BREAK  # line breaks other than the LF
     return table
 
 
@@ -83,8 +87,6 @@ def folded_codes(text: str) -> np.ndarray:
     >>> "".join(map(chr, folded_codes(" Newsletter\\u00a0 ABONNIEREN 2024 \\r\\n\\u200bTags")))
     'newsletter abonnieren 0000\\ntags'
     """
-    if "\r" in text or "\u2028" in text or "\u2029" in text:
-        text = LINE_BREAK.sub("\n", text)
     if text.isascii():  # lower case is case folding there, done on the array
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         codes = codes + (codes - 65 < 26) * np.uint32(32)
@@ -92,23 +94,21 @@ def folded_codes(text: str) -> np.ndarray:
         codes = np.frombuffer(text.casefold().encode("utf-32-le", "surrogatepass"),
                               dtype=np.uint32)
     cls = np.take(_classes(), codes)
+    if "\r" in text or "\u2028" in text or "\u2029" in text:
+        crlf = np.flatnonzero((codes[:-1] == _CARRIAGE_RETURN) & (codes[1:] == _LINE_FEED))
+        cls[crlf] = _INVISIBLE  # a CR LF is one line break, its LF's
+        codes = np.where(cls == _BREAK, _LINE_FEED, codes)
     visible = cls != _INVISIBLE
-    codes, cls = np.where(cls == _DIGIT, _ZERO, codes)[visible], cls[visible]
-    space = cls == _SPACE
+    codes, space = np.where(cls == _DIGIT, _ZERO, codes)[visible], (cls == _SPACE)[visible]
     if not space.any():
         return np.asarray(codes, dtype=np.uint32)
-    at = np.flatnonzero(space & ~np.r_[False, space[:-1]])  # each run's first space
-    solid = np.flatnonzero(~space)
-    after = np.searchsorted(solid, at)  # the first character after the run, if any
-    line_end = after == solid.size
-    if solid.size:
-        line_end |= codes[solid[np.minimum(after, solid.size - 1)]] == _LINE_FEED
-    line_start = (at == 0) | (codes[np.maximum(at - 1, 0)] == _LINE_FEED)
-    one = at[~line_start & ~line_end]
-    codes[one] = _BLANK
-    keep = ~space
-    keep[one] = True
-    return np.asarray(codes[keep], dtype=np.uint32)
+    # A run of whitespace is one space, or none at a line's start or end.
+    after_space = np.r_[True, space[:-1] | (codes[:-1] == _LINE_FEED)]
+    keep = ~(space & after_space)
+    codes, space = codes[keep], space[keep]
+    codes[space] = _BLANK
+    before_break = np.r_[codes[1:] == _LINE_FEED, True]
+    return np.asarray(codes[~(space & before_break)], dtype=np.uint32)
 
 
 def _hash(text: str) -> int:
@@ -137,6 +137,33 @@ def line_hashes(text: str) -> np.ndarray:
         start = cut + 1
     parts.append(_hash_lines(folded_codes(text[start:])))
     return parts[0] if len(parts) == 1 else np.asarray(np.concatenate(parts))
+
+
+def line_hashes_of(texts: Sequence[str]) -> list[np.ndarray]:
+    """:func:`line_hashes` of each text, hashed together in batches of about
+    :data:`_BATCH_CHARS` characters: each array operation then runs once per batch, not
+    once per (often short) text."""
+    out: list[np.ndarray] = []
+    start = 0
+    while start < len(texts):
+        end, size = start, 0
+        while end < len(texts) and (end == start or size + len(texts[end]) <= _BATCH_CHARS):
+            size += len(texts[end])
+            end += 1
+        batch = texts[start:end]
+        counts = np.fromiter(map(_line_count, batch), dtype=np.int64, count=len(batch))
+        out += np.split(line_hashes(_SEPARATOR.join(batch)), np.cumsum(counts)[:-1])
+        start = end
+    return out
+
+
+def _line_count(text: str) -> int:
+    """How many lines :func:`cleaner.normalize.split_lines` cuts ``text`` into."""
+    count = text.count("\n") + 1
+    if "\r" in text or "\u2028" in text or "\u2029" in text:
+        count += (text.count("\r") - text.count("\r\n") + text.count("\u2028")
+                  + text.count("\u2029"))
+    return count
 
 
 @lru_cache(maxsize=32)
@@ -253,11 +280,12 @@ class RepeatIndex:
         """The index of ``texts`` (``None`` is skipped), each from the site or URL at the
         same place in ``sites`` (no site for any without it)."""
         index = cls(capacity)
-        site_list = iter(sites) if sites is not None else None
-        for text in texts:
-            site = next(site_list, None) if site_list is not None else None
-            if isinstance(text, str):
-                index.add(text, site)
+        pairs = zip(texts, itertools.chain(sites if sites is not None else (),
+                                            itertools.repeat(None)))
+        while batch := [(t, s) for t, s in itertools.islice(pairs, _BATCH_DOCS)
+                        if isinstance(t, str)]:
+            for (_, site), hashes in zip(batch, line_hashes_of([t for t, _ in batch])):
+                index._count_document(hashes, site)
         return index
 
     def add(self, text: str | Iterable[str], site: str | None = None) -> None:
@@ -265,8 +293,11 @@ class RepeatIndex:
         site). ``text`` is the document, or its pieces cut between lines (the segments of a
         long one, see :mod:`cleaner.segment`), so that it need not be held whole."""
         pieces = [text] if isinstance(text, str) else text
-        hashes = np.unique(np.concatenate([line_hashes(piece) for piece in pieces]
-                                          or [_NO_LINES]))
+        self._count_document(np.concatenate([line_hashes(piece) for piece in pieces]
+                                            or [_NO_LINES]), site)
+
+    def _count_document(self, hashes: np.ndarray, site: str | None) -> None:
+        hashes = np.unique(hashes)
         hashes = hashes[hashes != 0]
         self.documents += 1
         self._lookup = None
@@ -337,10 +368,21 @@ class RepeatIndex:
         """The repetition evidence of each line of ``text`` (lines as
         :func:`cleaner.normalize.split_lines` cuts them), a document of ``site`` (a site or
         URL) that the index holds."""
+        return self.repeats_of([text], [site])[0]
+
+    def repeats_of(self, texts: Sequence[str], sites: Sequence[str | None]) -> list[Repeats]:
+        """:meth:`repeats` of each of ``texts``, from the site at the same place in
+        ``sites``, looked up together (much faster for many short texts)."""
         if self._lookup is None:
             self._compact()
             self._lookup = _Lookup.of(self._line, self._site, self._count)
-        return self._lookup.repeats(line_hashes(text), _site_hash(site_of(site)))
+        hashes = line_hashes_of(texts)
+        site_of_line = np.repeat(np.array([_site_hash(site_of(s)) for s in sites],
+                                          dtype=np.uint64), [h.size for h in hashes])
+        found = self._lookup.repeats(np.concatenate(hashes or [_NO_LINES]), site_of_line)
+        bounds = np.cumsum([h.size for h in hashes])[:-1]
+        return [Repeats(*parts) for parts in zip(*(np.split(counts, bounds) for counts in
+                                                   (found.site_docs, found.docs, found.sites)))]
 
     # files ------------------------------------------------------------------------------
 
@@ -426,16 +468,16 @@ class _Lookup:
         return cls(lines, docs.astype(np.int64), sites.astype(np.int64), keys[order],
                    count[order].astype(np.int64))
 
-    def repeats(self, hashes: np.ndarray, site: int) -> Repeats:
+    def repeats(self, hashes: np.ndarray, site: np.ndarray) -> Repeats:
+        """The evidence of lines (their hashes), each of a document of ``site`` (a site
+        hash per line; 0: none)."""
         docs = _find(self.lines, self.docs, hashes)
         sites = _find(self.lines, self.sites, hashes)
-        if site:
-            site_docs = _find(self.pair_keys, self.pair_docs,
-                              _pair_key(hashes, np.full(hashes.size, site, dtype=np.uint64)))
-            on_site = (site_docs > 0).astype(np.int64)
-        else:  # the document is a site of its own, which the sites count holds
-            site_docs = np.zeros(hashes.size, dtype=np.int64)
-            on_site = (docs > 0).astype(np.int64)
+        site_docs = np.where(site != 0, _find(self.pair_keys, self.pair_docs,
+                                              _pair_key(hashes, site)), 0)
+        # A document of a site is one of the site's documents; one without a site is a
+        # site of its own, which the sites count holds.
+        on_site = np.where(site != 0, site_docs > 0, docs > 0).astype(np.int64)
         present = hashes != 0
         return Repeats(site_docs=np.where(present, np.maximum(site_docs - 1, 0), 0),
                        docs=np.where(present, np.maximum(docs - 1, 0), 0),

@@ -16,7 +16,14 @@ from cleaner import repeats as repeats_module
 from cleaner.classifier import LineClassifier
 from cleaner.errors import RepeatIndexError, UsageError
 from cleaner.normalize import split_lines
-from cleaner.repeats import LONG_LINE, RepeatIndex, folded_codes, line_hashes, site_of
+from cleaner.repeats import (
+    LONG_LINE,
+    RepeatIndex,
+    folded_codes,
+    line_hashes,
+    line_hashes_of,
+    site_of,
+)
 from cleaner.types import REPEATED
 
 SHARD = Path(__file__).resolve().parent.parent / "fixtures" / "repeats" / "shard.jsonl"
@@ -54,6 +61,17 @@ def _reference_fold(text: str) -> str:
                                    "7", "\u0663", "\u2028", "ß", "  "]), max_size=40).map("".join))
 def test_folding_is_case_digits_invisibles_and_spaces(text: str) -> None:
     assert "".join(map(chr, folded_codes(text))) == _reference_fold(text)
+
+
+_PIECES = st.lists(st.sampled_from(["Menu", "a b", "\n", "\r", "\r\n", "\u2028", "\u2029",
+                                    " ", "2024", ""]), max_size=12).map("".join)
+
+
+@settings(deadline=None)
+@given(st.lists(_PIECES, max_size=8))
+def test_texts_hashed_together_hash_as_each_alone(texts: list[str]) -> None:
+    assert [h.tolist() for h in line_hashes_of(texts)] == \
+        [line_hashes(text).tolist() for text in texts]
 
 
 def test_hashes_fold_case_digits_and_spaces_but_not_words() -> None:
