@@ -5,13 +5,20 @@ Run from the repository root::
     python benchmarks/throughput.py --corpus ../shared/data/dev.jsonl.gz [--jobs N]
         [--no-model] [--repeat K]
 
-Each configuration runs in a fresh subprocess of this Python, so its peak RSS is its own and
-nothing cached by one configuration helps the next. A child reads the corpus, builds its
-cleaner (loading rules and model), warms up on a few documents, then times only the loop
-that cleans every document of the corpus and consumes the output (best of ``--repeat``).
-Reading, imports, model loading and worker start-up are outside the timing. MB/s counts the
-UTF-8 bytes of the input ``"text"`` fields, MB = 10**6 bytes. Peak RSS is ``ru_maxrss`` of
-the child; for jobs=N the worker processes are reported separately (largest worker).
+Each timed run is a fresh subprocess of this Python, so its peak RSS is its own and nothing
+cached by one run (the rules' answers per line, the model's features) helps the next. The
+configurations run in turn, ``--repeat`` rounds of all of them, and the table gives each
+one's median; the ratio to jusText is taken round by round (a machine whose speed drifts
+slows both sides of a round alike), and its median and range are printed. A child reads
+the corpus, builds its cleaner (loading rules and model, and compiling every rule, which a
+run would otherwise do as lines first reach each), warms up on a few documents, then times
+only the loop that cleans every document of the corpus and consumes the output. Single-core
+children start with one BLAS thread (``OMP_NUM_THREADS`` and the like, set before numpy is
+imported). Reading, imports, model loading and worker start-up are outside the timing; the
+start-up of the command line is timed on its own (``echo ... | cleaner``, median of five).
+MB/s counts the UTF-8 bytes of the input ``"text"`` fields, MB = 10**6 bytes. Peak RSS is
+``ru_maxrss`` of the child; for jobs=N the worker processes are reported separately
+(largest worker).
 
 The streaming check runs the real CLI (``cleaner --jsonl --jobs 1``) on the corpus written
 once and four times to a temporary JSONL file; a wrapper child reads the CLI's peak RSS with
@@ -26,6 +33,7 @@ import json
 import os
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,6 +94,7 @@ def make_runner(name: str, jobs: int, use_model: bool) -> Runner:
         from cleaner import Cleaner
 
         cleaner = Cleaner(use_model=use_model)
+        cleaner.rules.compile_all()
         n_jobs = 1 if name == "cleaner1" else jobs
         return lambda texts, size: cleaner.clean_many(texts, n_jobs=n_jobs, batch_size=size)
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -102,26 +111,19 @@ def worker_warmup(runner: Runner, texts: list[str]) -> None:
         pass
 
 
-def child(name: str, corpus: Path, jobs: int, use_model: bool, repeat: int,
+def child(name: str, corpus: Path, jobs: int, use_model: bool,
           batch_size: int) -> dict[str, float]:
-    """Measure one configuration in this process: best wall time over ``repeat`` runs."""
+    """Measure one configuration in this process: the wall time of one pass."""
     texts = read_texts(corpus)
-    if name == "cleaner1":  # one core: numpy's BLAS would otherwise use every core
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1)
     runner = make_runner(name, jobs, use_model)
     if name == "cleanerN":
         worker_warmup(runner, texts)
     for _ in runner(texts[:WARMUP_DOCS], batch_size):
         pass
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in runner(texts, batch_size):
-            pass
-        best = min(best, time.perf_counter() - start)
-    result = {"seconds": best, "docs": len(texts),
+    start = time.perf_counter()
+    for _ in runner(texts, batch_size):
+        pass
+    result = {"seconds": time.perf_counter() - start, "docs": len(texts),
               "bytes": sum(len(t.encode("utf-8")) for t in texts),
               "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
     if name == "cleanerN":
@@ -144,9 +146,16 @@ def cli_child(path: Path, use_model: bool) -> dict[str, float]:
             "rss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
 
 
-def spawn(args: list[str]) -> dict[str, float]:
+# Set in a single-core child's environment, so numpy's BLAS starts with one thread.
+ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                     "MKL_NUM_THREADS")}
+
+
+def spawn(args: list[str], one_thread: bool = True) -> dict[str, float]:
     """Run this script as a child with ``args`` and return the JSON it prints last."""
-    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
+    env = {**os.environ, **ONE_THREAD} if one_thread else None
+    proc = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                          env=env)
     if proc.returncode != 0:
         sys.exit(f"child {shlex.join(args)} failed:\n{proc.stderr.strip()}")
     result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -156,6 +165,24 @@ def spawn(args: list[str]) -> dict[str, float]:
 def mib(kib: float) -> str:
     """KiB (``ru_maxrss`` on Linux) as MiB for the table."""
     return f"{kib / 1024:.0f} MiB"
+
+
+def start_up(use_model: bool, runs: int = 5) -> float:
+    """Median wall seconds of ``cleaner`` cleaning one line from standard input."""
+    cmd = [sys.executable, "-m", "cleaner", "--no-progress"] + ([] if use_model else
+                                                                 ["--no-model"])
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, input=b"A line of text.\n", stdout=subprocess.DEVNULL,
+                       check=True, cwd=ROOT, env={**os.environ, **ONE_THREAD})
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    """The run of median time (its own peak RSS with it)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
 
 
 def table(results: dict[str, dict[str, float]], jobs: int) -> Iterator[str]:
@@ -179,35 +206,44 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--corpus", type=Path, default=ROOT.parent / "shared/data/dev.jsonl.gz")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="N for cleaner jobs=N")
     p.add_argument("--no-model", action="store_true", help="rules only (Cleaner(use_model=False))")
-    p.add_argument("--repeat", type=int, default=1, help="timed runs per configuration (best)")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="rounds of timed runs (a fresh child each), medians reported")
     p.add_argument("--batch-size", type=int, default=256, help="clean_many batch size")
     p.add_argument("--child", choices=CONFIGS, help=argparse.SUPPRESS)
     p.add_argument("--cli-child", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     use_model = not args.no_model
     if args.child or args.cli_child:
-        out = (child(args.child, args.corpus, args.jobs, use_model, args.repeat, args.batch_size)
+        out = (child(args.child, args.corpus, args.jobs, use_model, args.batch_size)
                if args.child else cli_child(args.cli_child, use_model))
         print(json.dumps(out))
         return 0
 
     print(f"$ {shlex.join(sys.orig_argv)}")
-    common = ["--corpus", str(args.corpus), "--jobs", str(args.jobs), "--repeat",
-              str(args.repeat), "--batch-size", str(args.batch_size)]
+    common = ["--corpus", str(args.corpus), "--jobs", str(args.jobs), "--batch-size",
+              str(args.batch_size)]
     common += ["--no-model"] if args.no_model else []
     busy = cpu_busy()
-    results = {name: spawn([*common, "--child", name]) for name in CONFIGS}
+    rounds: list[dict[str, dict[str, float]]] = [
+        {name: spawn([*common, "--child", name], one_thread=name != "cleanerN")
+         for name in CONFIGS} for _ in range(args.repeat)]
+    results = {name: median_run([r[name] for r in rounds]) for name in CONFIGS}
     r1 = results["cleaner1"]
     print(f"corpus {args.corpus}: {r1['docs']:.0f} docs, {r1['bytes'] / 1e6:.1f} MB of text; "
           f"model {'on' if use_model else 'off'}; {os.cpu_count()} CPUs; "
           f"CPU busy before {busy:.0%}, after {cpu_busy():.0%}")
-    print(f"timed: best of {args.repeat} pass(es) cleaning all docs in a fresh child, after "
-          f"imports, corpus read, model load and a {WARMUP_DOCS}-doc warm-up "
-          f"(batch_size {args.batch_size})\n")
+    print(f"timed: one pass cleaning all docs in a fresh child, after imports, corpus read, "
+          f"model load, rule compilation and a {WARMUP_DOCS}-doc warm-up (batch_size "
+          f"{args.batch_size}); median of {args.repeat} rounds\n")
     print("\n".join(table(results, args.jobs)))
-    speedup = r1["seconds"] / results["cleanerN"]["seconds"]
-    print(f"\nscaling: jobs={args.jobs} is {speedup:.2f}x jobs=1, "
-          f"efficiency {speedup / args.jobs:.0%}")
+    ratios = sorted(r["justext"]["seconds"] / r["cleaner1"]["seconds"] for r in rounds)
+    print(f"\ncleaner jobs=1 against jusText: {statistics.median(ratios):.2f}x (per round "
+          f"{ratios[0]:.2f}-{ratios[-1]:.2f}x)")
+    scaling = sorted(r["cleaner1"]["seconds"] / r["cleanerN"]["seconds"] for r in rounds)
+    speedup = statistics.median(scaling)
+    print(f"scaling: jobs={args.jobs} is {speedup:.2f}x jobs=1 (per round "
+          f"{scaling[0]:.2f}-{scaling[-1]:.2f}x), efficiency {speedup / args.jobs:.0%}")
+    print(f"start-up: `echo ... | cleaner` takes {start_up(use_model):.2f} s (median of 5)")
 
     with tempfile.TemporaryDirectory() as tmp:
         from cleaner.io import read_lines

@@ -231,3 +231,21 @@ pattern = '\\L<mine>'
     lines = ["Read", "READ MORE", "related", "Re: (1)", long, "Re", "Read mor", "Re: 1",
              long[:-1], "Relate"]
     assert [bool(h) for h in rules.match(lines)] == [True] * 5 + [False] * 5
+
+
+def test_compile_all_leaves_nothing_to_compile_while_matching(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import regex
+
+    from cleaner.rules import files
+
+    rules = RuleSet.load(langs=["en", "de"])
+    rules.compile_all()
+    compiled: list[str] = []
+    real = regex.compile
+    monkeypatch.setattr(files.regex, "compile",
+                        lambda pattern, *a, **k: compiled.append(pattern) or real(pattern, *a, **k))
+    hits = rules.match(["Advertisement", "Share on Facebook", "Anzeige", "The mayor spoke.",
+                        "Tags: politics, city"])
+    assert [h.rule.category if h else None for h in hits][:3] == ["ad", "social", "ad"]
+    assert compiled == []
