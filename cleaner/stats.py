@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from cleaner.io import utf8_size
-from cleaner.types import CleanResult, Stage
+from cleaner.types import REPEATED, CleanResult, Stage
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Stats:
     dropped_empty: int = 0
     removed_by_category: Counter[str] = field(default_factory=Counter)
     removed_by_stage: Counter[str] = field(default_factory=Counter)
+    removed_by_repetition: int = 0  # lines the model removed once repetition was weighed
     # Start-up (rules and model loading) is timed apart: the speed is the cleaning's own, so
     # a small run is not made to look slow by a fixed cost.
     loading_seconds: float = 0.0
@@ -51,6 +52,7 @@ class Stats:
         for decision in result.removed:
             self.removed_by_category[decision.category or "other"] += 1
             self.removed_by_stage[decision.stage.value] += 1
+            self.removed_by_repetition += decision.reason == REPEATED
 
     def format(self) -> str:
         """A short human-readable report, one fact per line."""
@@ -68,6 +70,8 @@ class Stats:
                f"{self.records_skipped} skipped"] if self.records_in else []),
             "removed lines by stage: " + _counts(self.removed_by_stage, [s.value for s in Stage]),
             "removed lines by category: " + _counts(self.removed_by_category),
+            *([f"removed lines that repetition decided: {self.removed_by_repetition} (of "
+               f"the model's)"] if self.removed_by_repetition else []),
             f"loading rules and model: {self.loading_seconds:.2f} s (not in the speed)",
             f"cleaning: {seconds:.2f} s",
             f"speed: {self.documents / seconds:.1f} docs/s, "

@@ -474,3 +474,15 @@ def test_shell_completion_completes_the_index_path(tmp_path: Path) -> None:
     done = subprocess.run(["bash", "-c", shell], capture_output=True, cwd=tmp_path,
                           timeout=30, check=True)
     assert done.stdout.decode().split() == ["crawl.idx"]
+
+
+def test_stats_count_the_lines_repetition_decided(tmp_path: Path, shard: Path,
+                                                  model: Path) -> None:
+    flags = ["--model", model, "--jsonl", "--stats", "--doc-stats", "stats"]
+    weighed = run(*flags, "--repeats", shard)
+    plain = run(*flags, shard)
+    assert weighed.returncode == plain.returncode == 0, weighed.stderr
+    per_record = sum(s["lines_removed_by"]["repetition"] for s in doc_stats(weighed.stdout))
+    assert per_record > 0
+    assert f"removed lines that repetition decided: {per_record} " in weighed.stderr.decode()
+    assert "repetition decided" not in plain.stderr.decode()
