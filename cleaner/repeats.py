@@ -8,10 +8,10 @@ verdict on its own.
 A :class:`RepeatIndex` counts, for every distinct line key (the line case-folded, digits
 folded to 0, invisible characters dropped, whitespace collapsed, hashed to 64 bits) of the
 lines shorter than :data:`LONG_LINE` characters and every site (the host of a record's
-URL), the documents that hold it. Each document counts
-once per line, however often the line occurs in it. The index is built over the documents
-it will clean (or over a larger crawl that holds them), so a line's own document is one of
-its counts: the evidence is "held by N *other* documents".
+URL), the documents that hold it. Each document counts once per line, however often the
+line occurs in it. The index is built over the documents it will clean (or over a larger
+crawl that holds them), so a line's own document is one of its counts: the evidence is
+"held by N *other* documents".
 
 Memory: the counts are three numpy columns, 20 bytes per distinct (line, site) pair, plus
 16 bytes per line of the documents added since the last compaction (at most
@@ -282,8 +282,8 @@ class RepeatIndex:
         index = cls(capacity)
         pairs = zip(texts, itertools.chain(sites if sites is not None else (),
                                             itertools.repeat(None)))
-        while batch := [(t, s) for t, s in itertools.islice(pairs, _BATCH_DOCS)
-                        if isinstance(t, str)]:
+        while chunk := list(itertools.islice(pairs, _BATCH_DOCS)):
+            batch = [(t, s) for t, s in chunk if isinstance(t, str)]
             for (_, site), hashes in zip(batch, line_hashes_of([t for t, _ in batch])):
                 index._count_document(hashes, site)
         return index

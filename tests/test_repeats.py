@@ -115,6 +115,12 @@ def test_counts_are_other_documents_per_site_and_overall() -> None:
     assert siteless.repeats(TEXTS[0]).counts(home) == (0, others, others)
 
 
+def test_missing_texts_are_skipped_however_many_come_together() -> None:
+    with_gaps = RepeatIndex.build([None] * 300 + TEXTS + [None], [None] * 300 + URLS)
+    whole = RepeatIndex.build(TEXTS, URLS)
+    assert with_gaps.documents == whole.documents and with_gaps.pairs == whole.pairs
+
+
 def test_a_line_repeated_within_one_document_counts_once() -> None:
     index = RepeatIndex.build(["Share\nShare\nShare", "Share"], ["a.com", "b.com"])
     assert index.repeats("Share", "b.com").counts(0) == (0, 1, 1)
