@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from cleaner.errors import CleanerError, InputError
 from cleaner.io import TextInput, read_records
-from cleaner.repeats import RepeatIndex, site_of
+from cleaner.repeats import BATCH_DOCS, RepeatIndex, site_of
 from cleaner.runner import Options
 from cleaner.segment import split_segments
 
@@ -55,16 +55,27 @@ class Indexer:
         self.index.add(segment.text for segment in split_segments(source.chunks()))
 
     def _add_records(self, name: str) -> None:
+        """The records of a JSON Lines input, counted a batch at a time; those read before
+        a failure are counted too."""
         opts = self.options
-        for _, _, record in read_records(name, opts.text_field):
-            if isinstance(record, InputError):
-                if opts.on_error == "fail":
-                    raise record
-                self.report(f"warning: {record} (record left out of the index)")
-                continue
-            text = record[opts.text_field]
-            if text is None:  # passed through uncleaned
-                continue
-            url = record.get(opts.url_field)
-            self.with_site += site_of(url) is not None
-            self.index.add(text, url)
+        texts: list[str] = []
+        urls: list[str | None] = []
+        try:
+            for _, _, record in read_records(name, opts.text_field):
+                if isinstance(record, InputError):
+                    if opts.on_error == "fail":
+                        raise record
+                    self.report(f"warning: {record} (record left out of the index)")
+                    continue
+                text = record[opts.text_field]
+                if text is None:  # passed through uncleaned
+                    continue
+                url = record.get(opts.url_field)
+                self.with_site += site_of(url) is not None
+                texts.append(text)
+                urls.append(url)
+                if len(texts) == BATCH_DOCS:
+                    self.index.add_many(texts, urls)
+                    texts, urls = [], []
+        finally:
+            self.index.add_many(texts, urls)

@@ -59,7 +59,7 @@ _NO_LINES = np.zeros(0, dtype=np.uint64)
 _LINE_FEED, _CARRIAGE_RETURN, _ZERO, _BLANK = 10, 13, 48, 32
 _SEPARATOR = "\u2029"  # joins texts hashed together: a line break that merges with none
 _BATCH_CHARS = 1 << 18  # characters of the texts hashed together
-_BATCH_DOCS = 256  # documents RepeatIndex.build reads at a time
+BATCH_DOCS = 256  # documents counted together (RepeatIndex.add_many)
 _DIGIT, _SPACE, _INVISIBLE, _BREAK = 1, 2, 3, 4  # what folding does to a code point
 
 
@@ -282,11 +282,17 @@ class RepeatIndex:
         index = cls(capacity)
         pairs = zip(texts, itertools.chain(sites if sites is not None else (),
                                             itertools.repeat(None)))
-        while chunk := list(itertools.islice(pairs, _BATCH_DOCS)):
+        while chunk := list(itertools.islice(pairs, BATCH_DOCS)):
             batch = [(t, s) for t, s in chunk if isinstance(t, str)]
-            for (_, site), hashes in zip(batch, line_hashes_of([t for t, _ in batch])):
-                index._count_document(hashes, site)
+            index.add_many([t for t, _ in batch], [s for _, s in batch])
         return index
+
+    def add_many(self, texts: Sequence[str], sites: Sequence[str | None]) -> None:
+        """Count the lines of several documents, each from the site at the same place in
+        ``sites``: hashed together, which is much faster than one at a time for short
+        documents (best with about :data:`BATCH_DOCS` of them)."""
+        for site, hashes in zip(sites, line_hashes_of(texts)):
+            self._count_document(hashes, site)
 
     def add(self, text: str | Iterable[str], site: str | None = None) -> None:
         """Count the lines of one document from ``site`` (a site or a URL; ``None``: no
