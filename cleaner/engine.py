@@ -143,7 +143,7 @@ def results(judge: Judge, segments: list[Segment]) -> list[Part]:
 
 def brief_results(judge: Judge, segments: list[Segment]) -> list[Part]:
     """Parts with the removed lines' decisions only (less to send back from a worker)."""
-    return [part.brief() for part in judge.clean(segments)]
+    return judge.clean(segments, brief=True)
 
 
 def texts(judge: Judge, segments: list[Segment]) -> list[Part]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
@@ -114,10 +114,6 @@ class Part:
     leading: int
     trailing: int
 
-    def brief(self) -> Part:
-        """Only the removed lines' decisions (see :meth:`CleanResult.brief`)."""
-        return dataclasses.replace(self, result=self.result.brief())
-
 
 class Judge:
     """Cleans batches of segments with the given rules and model (``None``: rules only)."""
@@ -150,12 +146,15 @@ class Judge:
             model = LineClassifier.load(config.model_path)
         return cls(config, rules, model)
 
-    def clean(self, segments: Sequence[Segment], decisions: bool = True) -> list[Part]:
+    def clean(self, segments: Sequence[Segment], decisions: bool = True,
+              brief: bool = False) -> list[Part]:
         """Clean a batch; without ``decisions``, results hold the text alone (what
-        clean_many needs, and much less to build and to send back from a worker)."""
+        clean_many needs, and much less to build and to send back from a worker); with
+        ``brief``, only the removed lines' decisions (see :meth:`CleanResult.brief`), which
+        are all that is built."""
         docs = [self._prepare(segment) for segment in segments]
         self._run_passes(docs)
-        return [self._result(doc, decisions) for doc in docs]
+        return [self._result(doc, decisions, brief) for doc in docs]
 
     def _prepare(self, segment: Segment) -> _Doc:
         cfg = self.config
@@ -269,17 +268,20 @@ class Judge:
             return _Verdict(Stage.RULE, RULES_ONLY, "")
         return _Verdict(Stage.MODEL, "", "")
 
-    def _result(self, doc: _Doc, with_decisions: bool) -> Part:
+    def _result(self, doc: _Doc, with_decisions: bool, brief: bool) -> Part:
         removed = doc.removed_mask()
         text, dropped_blank = assemble(doc.lines, removed, self.config.collapse_blank_lines)
-        decisions = self._decisions(doc, removed, dropped_blank) if with_decisions else ()
+        lines = sorted(doc.removed) if brief else range(len(doc.lines))
+        decisions = self._decisions(doc, lines, removed, dropped_blank) if with_decisions else ()
         return Part(CleanResult(text, decisions, len(doc.lines)),
                     dropped_blank.count(LEADING), dropped_blank.count(TRAILING))
 
-    def _decisions(self, doc: _Doc, removed: list[bool],
+    def _decisions(self, doc: _Doc, lines: Iterable[int], removed: list[bool],
                    dropped_blank: list[str]) -> tuple[Decision, ...]:
+        """The decisions of the given lines (indices, in order)."""
         decisions = []
-        for i, (original, line) in enumerate(zip(doc.original, doc.lines)):
+        for i in lines:
+            original, line = doc.original[i], doc.lines[i]
             if not line.strip():
                 decisions.append(Decision(i + 1, original, line, not dropped_blank[i],
                                           Stage.WHITESPACE, dropped_blank[i]))

@@ -398,3 +398,15 @@ def test_compressed_jsonl_on_stdin_with_drop_empty_and_doc_stats(
     assert out[0]["text"] == "Le gouvernement a répondu mardi aux critiques."
     assert out[0]["cleaning"]["lines_removed"] == 2 and out[1]["cleaning"]["lines"] == 1
     assert "documents dropped as empty: 1" in proc.stderr.decode()
+
+
+def test_brief_results_are_the_full_results_without_the_kept_lines(
+        seed_pages: list[tuple[str, str]]) -> None:
+    """A brief result builds only the removed lines' decisions; they are exactly the ones
+    the full result has, with the same text."""
+    cleaner = Cleaner()
+    texts = [page for page, _ in seed_pages] + ["\n\nShare on Facebook\n\n\nA line.\n  \n"]
+    full = list(cleaner.explain_many(texts))
+    brief = list(cleaner.explain_many(texts, brief=True))
+    assert [r.brief() for r in full] == brief
+    assert sum(len(r.removed) for r in brief) > len(brief)
