@@ -66,8 +66,13 @@ class LineClassifier:
         # Smoothing tuned together with this model's threshold.
         self.smoothing = SmoothingConfig.from_mapping(manifest.get("smoothing"))
         # How repetition evidence moves this model's scores, if it was trained for that.
-        self.repetition = (RepetitionWeights.from_mapping(manifest["repetition"])
-                           if manifest.get("repetition") else None)
+        self.repetition: RepetitionWeights | None = None
+        if manifest.get("repetition"):
+            try:
+                self.repetition = RepetitionWeights.from_mapping(manifest["repetition"])
+            except (KeyError, TypeError, ValueError) as e:
+                raise ModelError(f"model manifest: unusable repetition weights ({e}); refit "
+                                 "them with `python -m training.repeats --write`") from None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str] | None = None, *,

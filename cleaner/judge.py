@@ -203,16 +203,11 @@ class Judge:
         notes in ``doc.repeated`` which lines the evidence lifted over the threshold."""
         if probs is None or doc.repeats is None or self.repetition is None:
             return probs
-        from cleaner.repeats import Repeats
-
         lines, at = view
-        real = at >= 0
-        line = np.where(real, at, 0)
-        evidence = Repeats(*(np.where(real, counts[line], 0) for counts in
-                             (doc.repeats.site_docs, doc.repeats.docs, doc.repeats.sites)))
-        moved = self.repetition.adjust(probs, evidence, np.fromiter(map(len, lines), dtype=np.int64,
-                                                                   count=len(lines)))
+        lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+        moved = self.repetition.adjust(probs, doc.repeats.at(at), lengths)
         lifted = (moved >= self.threshold) & ~(probs >= self.threshold)
+        real = at >= 0
         doc.repeated[at[real]] = lifted[real]
         return moved
 

@@ -217,7 +217,6 @@ class Cleaner:
         self.require_repetition()
         if isinstance(repeats, RepeatIndex):
             return _documents(texts, sites), repeats
-        texts, sites = list(texts), None if sites is None else list(sites)
         documents = list(_documents(texts, sites))
         index = RepeatIndex.build((text for _, text in documents),
                                   (site for site, _ in documents))

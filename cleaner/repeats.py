@@ -250,6 +250,14 @@ class Repeats:
         """(site_docs, docs, sites) of line ``i``."""
         return int(self.site_docs[i]), int(self.docs[i]), int(self.sites[i])
 
+    def at(self, lines: np.ndarray) -> Repeats:
+        """The evidence of the lines at ``lines`` (indices; -1 stands for a line without
+        any, such as the blank line a view puts between paragraphs)."""
+        real = lines >= 0
+        where = np.where(real, lines, 0)
+        return Repeats(*(np.where(real, counts[where], 0)
+                         for counts in (self.site_docs, self.docs, self.sites)))
+
 
 class RepeatIndex:
     """Counts of normalized lines over a shard of documents, per site and overall.
@@ -445,8 +453,8 @@ def _check_meta(path: object, meta: Any) -> None:
         raise RepeatIndexError(f"{path}: not a repetition index; build one with `cleaner index`")
     if meta.get("key_version") != KEY_VERSION:
         raise RepeatIndexError(f"{path}: index of line-key version {meta.get('key_version')}, "
-                          f"this cleaner counts version {KEY_VERSION}; rebuild it with "
-                          "`cleaner index`")
+                               f"this cleaner counts version {KEY_VERSION}; rebuild it with "
+                               "`cleaner index`")
 
 
 @dataclass(frozen=True)
@@ -544,6 +552,8 @@ class RepetitionWeights:
 
     def adjust(self, probs: np.ndarray, repeats: Repeats, lengths: np.ndarray) -> np.ndarray:
         """``probs`` moved by the evidence (NaN stays NaN)."""
+        from cleaner.classifier import sigmoid  # which imports this module
+
         values = evidence_matrix(repeats, lengths)
         moved = np.flatnonzero(values.any(axis=1) & ~np.isnan(probs))
         out = np.array(probs, dtype=float)
@@ -551,5 +561,5 @@ class RepetitionWeights:
             p = out[moved]
             with np.errstate(divide="ignore"):
                 logit = np.log(p) - np.log1p(-p)
-            out[moved] = 0.5 * (1.0 + np.tanh(0.5 * (logit + values[moved] @ self.weights)))
+            out[moved] = sigmoid(logit + values[moved] @ self.weights)
         return out

@@ -200,6 +200,19 @@ def test_missing_manifest_beside_a_model_file(tmp_path: Path) -> None:
         LineClassifier.load(path)
 
 
+@pytest.mark.parametrize("entry", [{"features": ["docs"], "weights": [1.0]},
+                                   {"features": ["site_docs", "docs", "sites"], "weights": [1]},
+                                   {"weights": "heavy"}])
+def test_unusable_repetition_weights_are_a_model_error(tmp_path: Path,
+                                                       entry: dict[str, Any]) -> None:
+    path = write_model(tmp_path)
+    manifest = json.loads(C.manifest_path(path).read_text(encoding="utf-8"))
+    C.manifest_path(path).write_text(json.dumps({**manifest, "repetition": entry}),
+                                     encoding="utf-8")
+    with pytest.raises(ModelError, match=r"unusable repetition weights.*training\.repeats"):
+        LineClassifier.load(path)
+
+
 def test_corrupt_files(tmp_path: Path) -> None:
     path = write_model(tmp_path)
     C.manifest_path(path).write_text("{not json", encoding="utf-8")

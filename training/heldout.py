@@ -72,14 +72,9 @@ class HeldOut:
         return self.runs[threshold]
 
     def _shards(self, test: np.ndarray) -> list[list[int]]:
-        """The fold's documents in shards of one source and track (all of them in one
-        without repetition evidence, which needs no shard)."""
-        if self.repetition is None:
-            return [test.tolist()]
-        shards: dict[tuple[str, str], list[int]] = {}
-        for i in test.tolist():
-            shards.setdefault((self.docs[i].source, self.docs[i].track), []).append(i)
-        return list(shards.values())
+        """The fold's documents in shards (all of them in one without repetition evidence,
+        which needs no shard)."""
+        return [test.tolist()] if self.repetition is None else shards(self.docs, test)
 
     def _clean(self, cleaner: Cleaner, shard: list[int]) -> list[CleanResult]:
         texts = ["\n".join(self.docs[i].text_lines) for i in shard]
@@ -117,6 +112,15 @@ class HeldOut:
             for i in test.tolist():
                 removed[i] = run.removed[i]
         return removed, thresholds
+
+
+def shards(docs: Sequence[Doc], members: np.ndarray) -> list[list[int]]:
+    """``members`` (indices into ``docs``) in shards of one source and track each: the
+    pages a user would clean together, and so count repeats over."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for i in members.tolist():
+        found.setdefault((docs[i].source, docs[i].track), []).append(i)
+    return list(found.values())
 
 
 def _view_decisions(doc: Doc, result: CleanResult) -> tuple[np.ndarray, list[float | None]]:

@@ -37,10 +37,10 @@ from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
 from cleaner.classifier import LineClassifier, bundled_model_path, manifest_path
-from cleaner.repeats import FEATURES, RepeatIndex, Repeats, RepetitionWeights, evidence_matrix
+from cleaner.repeats import FEATURES, RepeatIndex, RepetitionWeights, evidence_matrix
 from training.dataset import Doc, add_data_arguments
 from training.evaluate import breakdown, print_table
-from training.heldout import FOLDS, HeldOut, line_metrics
+from training.heldout import FOLDS, HeldOut, line_metrics, shards
 from training.train import load_docs
 
 TARGETS = {"fullpage": 0.97, "residual": 0.99}  # content retention each track must keep
@@ -55,14 +55,6 @@ def shard_folds(docs: Sequence[Doc]) -> list[np.ndarray]:
             GroupKFold(n_splits=FOLDS).split(ids, groups=[d.site for d in docs])]
 
 
-def view_repeats(doc: Doc, repeats: Repeats) -> Repeats:
-    """Evidence per view line of ``doc`` from its evidence per input line."""
-    at = np.asarray(doc.index)
-    line = np.where(at >= 0, at, 0)
-    return Repeats(*(np.where(at >= 0, counts[line], 0)
-                     for counts in (repeats.site_docs, repeats.docs, repeats.sites)))
-
-
 def first_pass_rows(model: LineClassifier, docs: Sequence[Doc],
                     folds: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """Per labelled line the model scored in the first pass: its fold, group (source/track),
@@ -70,17 +62,14 @@ def first_pass_rows(model: LineClassifier, docs: Sequence[Doc],
     columns: dict[str, list[Any]] = {"fold": [], "group": [], "label": [], "logit": [],
                                      "evidence": []}
     for k, test in enumerate(folds):
-        shards: dict[tuple[str, str], list[int]] = {}
-        for i in test.tolist():
-            shards.setdefault((docs[i].source, docs[i].track), []).append(i)
-        for shard in shards.values():
+        for shard in shards(docs, test):
             texts = ["\n".join(docs[i].text_lines) for i in shard]
             index = RepeatIndex.build(texts, [docs[i].url for i in shard])
             probs = model.predict([(docs[i].lines, docs[i].cats) for i in shard])
             for i, text, p in zip(shard, texts, probs):
                 doc = docs[i]
                 rows = np.flatnonzero(~np.isnan(p) & ~np.isnan(doc.labels))
-                evidence = evidence_matrix(view_repeats(doc, index.repeats(text, doc.url)),
+                evidence = evidence_matrix(index.repeats(text, doc.url).at(np.asarray(doc.index)),
                                            np.fromiter(map(len, doc.lines), dtype=np.int64))
                 q = np.clip(p[rows], 1e-6, 1 - 1e-6)
                 columns["fold"].append(np.full(rows.size, k))
